@@ -1,0 +1,165 @@
+"""The `clirdata` command line: build, synthesize, stats.
+
+Anything after `--` goes to Apache Beam as pipeline options (e.g. `-- --runner=DataflowRunner
+--project=P --region=R --temp_location=gs://B/tmp`), so any Beam runner can run a build.
+
+Exit codes: 0 built; 1 the build failed; 2 bad usage; 3 built, but the collection is empty.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+
+EXIT_EMPTY = 3
+_console = Console(stderr=True)
+
+
+def sample_dir(name: str) -> Path:
+    """The embedded sample shipped inside the package (clirdata/data/NAME)."""
+    return Path(str(resources.files("clirdata") / "data" / name))
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # Beam warns at import that optional Google Cloud clients are missing: not our concern.
+    logging.getLogger().addFilter(lambda record: "apitools not found" not in record.getMessage())
+    logging.getLogger("clirdata").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def _print_summary(manifest: dict, out_dir: str) -> None:
+    """Counts per stage, rejects by reason, and the files written, on stderr."""
+    stages = Table(title="Stages", title_justify="left")
+    for column in ("stage", "in", "out", "rejected", "balanced"):
+        stages.add_column(column, justify="right" if column in ("in", "out", "rejected") else "left")
+    for stage in manifest["stages"]:
+        stages.add_row(stage["name"], str(stage["in"]), str(stage["out"]), str(stage["rejected"]),
+                       "yes" if stage["balanced"] else "NO")
+    _console.print(stages)
+    rejects_path = Path(out_dir) / "rejects.parquet"
+    if rejects_path.exists():
+        rejects = pq.read_table(rejects_path, columns=["stage", "reason"]).to_pylist()
+        tally: dict[tuple[str, str], int] = {}
+        for row in rejects:
+            tally[(row["stage"], row["reason"])] = tally.get((row["stage"], row["reason"]), 0) + 1
+        table = Table(title="Rejects by reason", title_justify="left")
+        for column in ("stage", "reason", "count"):
+            table.add_column(column)
+        for (stage, reason), count in sorted(tally.items()):
+            table.add_row(stage, reason, str(count))
+        _console.print(table)
+    files = Table(title=f"Written to {out_dir}", title_justify="left")
+    files.add_column("file")
+    files.add_column("rows", justify="right")
+    for relpath, rows in manifest["files"].items():
+        files.add_row(relpath, str(rows))
+    files.add_row("README.md, manifest.json", "")
+    _console.print(files)
+
+
+def _finish(manifest: dict, out_dir: str, config: str = "queries") -> None:
+    _print_summary(manifest, out_dir)
+    if not any(rows for path, rows in manifest["files"].items() if path.startswith(config + "/")):
+        _console.print(f"[yellow]The build produced no {config}: check the rejects above.[/yellow]")
+        sys.exit(EXIT_EMPTY)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="More log output.")
+@click.version_option(package_name="clirdata")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """Build cross-lingual IR test collections (corpus, queries, qrels as Parquet).
+
+    Options after `--` are passed to Apache Beam (runner, project, workers...).
+    """
+    ctx.ensure_object(dict)
+    _setup_logging(verbose)
+
+
+@cli.group()
+def build() -> None:
+    """Build a collection from a source."""
+
+
+@build.command("erudit")
+@click.argument("input_path", metavar="[INPUT]", required=False)
+@click.option("--out", "out_dir", required=True, help="Output directory (local path or any Beam filesystem URL).")
+@click.option("--query-lang", default="en", show_default=True, help="Language of the queries (ISO 639-1).")
+@click.option("--doc-lang", default="fr", show_default=True, help="Language of the documents (ISO 639-1).")
+@click.option("--query-mode", type=click.Choice(["keywords", "title"]), default="keywords", show_default=True,
+              help="keywords: CLIRudit's k-keyword combinations; title: the article's title.")
+@click.option("-k", "--keywords-per-query", "k", type=click.IntRange(1, 10), default=3, show_default=True,
+              help="Keywords per query in keywords mode.")
+@click.option("--oai-url", help="Harvest this OAI-PMH endpoint instead of reading files "
+                                "(Érudit: https://oai.erudit.org/oai/request).")
+@click.option("--set", "set_spec", help="OAI-PMH set, e.g. erudit.revue.ritpu.")
+@click.option("--from", "from_date", help="OAI-PMH from date (YYYY-MM-DD).")
+@click.option("--until", "until_date", help="OAI-PMH until date (YYYY-MM-DD).")
+@click.option("--oai-delay", type=float, default=1.0, show_default=True, help="Seconds between OAI-PMH requests.")
+@click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
+@click.pass_context
+def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, query_lang: str, doc_lang: str,
+                 query_mode: str, k: int, oai_url: str | None, set_spec: str | None, from_date: str | None,
+                 until_date: str | None, oai_delay: float, workers: int | None) -> None:
+    """Build a CLIRudit-style collection from Érudit article XML or an OAI-PMH endpoint.
+
+    INPUT is a directory, a glob, or a .zip/.tar(.gz) of Érudit Article XML files. With
+    neither INPUT nor --oai-url, the embedded sample of fictional articles is built.
+    """
+    from clirdata.align.keywords import PairingOptions
+    from clirdata.extractors.oai import OaiRequest
+    from clirdata.pipelines.erudit import EruditBuild, run_erudit
+    from clirdata.pipelines.runner import make_options
+    from clirdata.pipelines.sources import list_inputs
+
+    if input_path and oai_url:
+        raise click.UsageError("give INPUT or --oai-url, not both")
+    try:
+        pairing = PairingOptions(query_lang=query_lang, doc_lang=doc_lang, mode=query_mode, k=k)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    oai = (OaiRequest(oai_url, set_spec=set_spec, from_date=from_date, until_date=until_date, source="erudit")
+           if oai_url else None)
+    inputs: tuple = ()
+    location = ""
+    if not oai:
+        location = input_path or str(sample_dir("erudit"))
+        inputs = tuple(list_inputs(location))
+        if not inputs:
+            raise click.UsageError(f"no XML files found at {location}")
+        _console.print(f"Reading {len(inputs)} input(s) from {location}")
+    else:
+        _console.print(f"Harvesting {oai_url} (set {set_spec or 'all'})")
+    build_spec = EruditBuild(out_dir=out_dir, pairing=pairing, inputs=inputs, oai=oai, oai_delay_s=oai_delay,
+                              input_location="" if oai else location)
+    command = "clirdata " + shlex.join(sys.argv[1:]) if sys.argv else "clirdata build erudit"
+    with _console.status("Building (Beam pipeline running)..."):
+        manifest = run_erudit(build_spec, make_options(ctx.obj.get("beam_args"), workers), command)
+    _finish(manifest, out_dir)
+
+
+def split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split argv at the first `--`: our options before it, Beam pipeline options after."""
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1:]
+    return argv, []
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    ours, beam_args = split_beam_args(list(sys.argv[1:] if argv is None else argv))
+    cli.main(args=ours, prog_name="clirdata", obj={"beam_args": beam_args})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""`build erudit`: read -> extract -> check -> pair -> write, as Beam steps over pure code."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import asdict, dataclass, field
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from clirdata.align.keywords import Collection, PairingOptions, pair_records
+from clirdata.extractors.erudit import parse_article
+from clirdata.extractors.langid import DEFAULT_LANGUAGES
+from clirdata.extractors.language_check import check_record
+from clirdata.extractors.oai import OaiRequest, harvest
+from clirdata.hub.card import render_card
+from clirdata.pipelines.manifest import build_manifest, stage_list, write_manifest, write_text_atomic
+from clirdata.pipelines.runner import prepare_out_dir, run
+from clirdata.pipelines.sources import InputRef, fingerprint, read_input
+from clirdata.pipelines.steps import Apply, ApplyToAll, Expand
+from clirdata.pipelines.writers import WriteTables, reject_row
+from clirdata.schemas import Outcome
+
+FILE_STAGES = ["read", "extract", "check", "check-fields", "pair"]
+OAI_STAGES = ["harvest", "check", "check-fields", "pair"]
+
+
+@dataclass(frozen=True)
+class EruditBuild:
+    """Everything a build of an Érudit-style collection needs, from files or OAI-PMH."""
+
+    out_dir: str
+    pairing: PairingOptions = field(default_factory=PairingOptions)
+    inputs: tuple[InputRef, ...] = ()
+    input_location: str = ""
+    oai: OaiRequest | None = None
+    oai_delay_s: float = 1.0
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+
+    @property
+    def stages(self) -> list[str]:
+        return OAI_STAGES if self.oai else FILE_STAGES
+
+    def expected_files(self) -> list[str]:
+        q, d = self.pairing.query_lang, self.pairing.doc_lang
+        files = [f"corpus/{d}.parquet", f"queries/{q}.parquet", f"qrels/{q}_{d}.parquet", "rejects.parquet"]
+        if self.pairing.mode == "keywords" and q != d:
+            files += [f"corpus/{q}.parquet", f"qrels/{q}_{q}.parquet"]
+        return files
+
+    def describe(self) -> dict:
+        return {"pairing": asdict(self.pairing), "oai": asdict(self.oai) if self.oai else None,
+                "languages": list(self.languages)}
+
+
+def pair_step(records: list, options: PairingOptions) -> Outcome:
+    """Pairing over the whole collection, with its stage counts and licence tallies."""
+    collection = pair_records(records, options)
+    licenses: dict[str, int] = {}
+    for row in collection.corpus.get(options.doc_lang, []):
+        licenses[row["license"] or "unknown"] = licenses.get(row["license"] or "unknown", 0) + 1
+    counts = [("pair", "in", collection.stats["records"]), ("pair", "out", collection.stats["documents"]),
+              ("pair", "rejected", len(collection.rejects))]
+    counts += [("license", name, n) for name, n in licenses.items()]
+    return Outcome(collection, tuple(collection.rejects), tuple(counts))
+
+
+def collection_rows(collection: Collection):
+    """(relpath, row) for every row of every table of a collection."""
+    for config, tables in (("corpus", collection.corpus), ("queries", collection.queries),
+                           ("qrels", collection.qrels)):
+        for split, rows in tables.items():
+            for row in rows:
+                yield f"{config}/{split}.parquet", row
+
+
+class EruditCollection(beam.PTransform):
+    """The whole Érudit build as one composite: it reads like the flow in DESIGN.md."""
+
+    def __init__(self, build: EruditBuild):
+        super().__init__()
+        self._build = build
+
+    def expand(self, pbegin):
+        build = self._build
+        rejects = []
+        if build.oai:
+            harvested = (pbegin | "oai request" >> beam.Create([build.oai])
+                         | Expand(functools.partial(harvest, delay_s=build.oai_delay_s), "harvest"))
+            records, rejects = harvested.ok, [harvested.rejects]
+        else:
+            raw = (pbegin | "inputs" >> beam.Create(list(build.inputs))
+                   | Expand(functools.partial(read_input, source="erudit"), "read"))
+            extracted = raw.ok | Apply(parse_article, "extract")
+            records, rejects = extracted.ok, [raw.rejects, extracted.rejects]
+        checked = records | Apply(functools.partial(check_record, candidates=build.languages), "check")
+        paired = checked.ok | ApplyToAll(functools.partial(pair_step, options=build.pairing), "pair")
+        rows = paired.ok | "rows" >> beam.FlatMap(collection_rows)
+        reject_rows = (rejects + [checked.rejects, paired.rejects]) | "all rejects" >> beam.Flatten()
+        return ((rows, reject_rows | "reject rows" >> beam.Map(reject_row))
+                | "all rows" >> beam.Flatten()
+                | WriteTables(build.out_dir, build.expected_files()))
+
+
+def _license_id(licenses: dict[str, int]) -> str:
+    """The Hub licence id when every document shares one CC licence, else `other`."""
+    if len(licenses) == 1:
+        (name,) = licenses
+        if name.startswith("CC "):
+            return "cc-" + name[3:].lower().replace(" ", "-")
+    return "other"
+
+
+def run_erudit(build: EruditBuild, options, command: str) -> dict:
+    """Run the build and write README.md and manifest.json (last); returns the manifest."""
+    prepare_out_dir(build.out_dir)
+    inputs = build.describe()["oai"] if build.oai else {"location": build.input_location,
+                                                        **fingerprint(list(build.inputs))}
+    files, counters = run(lambda p: p | EruditCollection(build), options, build.out_dir)
+    licenses = dict(sorted(counters.pop("license", {}).items()))
+    manifest = build_manifest(command=command, options=build.describe(), inputs=inputs,
+                              stages=stage_list(counters, build.stages), files=files,
+                              extra={"licenses": licenses})
+    q, d = build.pairing.query_lang, build.pairing.doc_lang
+    card = render_card(
+        manifest,
+        title=f"Érudit CLIR collection: {q} queries, {d} documents",
+        description=(f"A cross-lingual retrieval collection built by clirdata from Érudit article metadata "
+                     f"in the style of CLIRudit: `{q}` queries ({build.pairing.mode} mode"
+                     + (f", {build.pairing.k} keywords per query" if build.pairing.mode == "keywords" else "")
+                     + f") and `{d}` documents (title and abstract). `qrels/{q}_{q}` pairs the same queries "
+                     f"with the `{q}` documents of the same articles: the perfect-translation upper bound."),
+        license_id=_license_id(licenses),
+        licence_note="Each corpus row carries the licence of its article (`license`). Licences seen: "
+                     + ", ".join(f"{name} ({n})" for name, n in licenses.items()) + ".",
+    )
+    write_text_atomic(FileSystems.join(build.out_dir, "README.md"), card)
+    write_manifest(build.out_dir, manifest)
+    return manifest

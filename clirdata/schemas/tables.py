@@ -1,0 +1,80 @@
+"""Column names and Arrow types of every table clirdata writes (the output contract).
+
+Every split of a config shares one schema, so `datasets` can load any split from the
+card's `configs:` alone. IDs are strings and qrels scores int32, as BEIR and MTEB expect.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+CORPUS = pa.schema(
+    [
+        ("_id", pa.string()),
+        ("title", pa.string()),
+        ("text", pa.string()),
+        ("lang", pa.string()),
+        ("source", pa.string()),
+        ("source_id", pa.string()),
+        ("unit", pa.string()),
+        ("doi", pa.string()),
+        ("url", pa.string()),
+        ("license", pa.string()),
+        ("journal", pa.string()),
+        ("year", pa.int32()),
+        ("keywords", pa.list_(pa.string())),
+        ("lcs", pa.float64()),
+        ("fidelity", pa.float64()),
+    ]
+)
+
+QUERIES = pa.schema(
+    [
+        ("_id", pa.string()),
+        ("text", pa.string()),
+        ("lang", pa.string()),
+        ("kind", pa.string()),
+        ("source_id", pa.string()),
+        ("model", pa.string()),
+        ("prompt_version", pa.string()),
+    ]
+)
+
+QRELS = pa.schema(
+    [
+        ("query-id", pa.string()),
+        ("corpus-id", pa.string()),
+        ("score", pa.int32()),
+    ]
+)
+
+REJECTS = pa.schema(
+    [
+        ("source", pa.string()),
+        ("source_uri", pa.string()),
+        ("source_id", pa.string()),
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+
+# The key that orders each table's rows, so that the same input gives the same bytes.
+SORT_KEYS: dict[str, tuple[str, ...]] = {
+    "corpus": ("_id",),
+    "queries": ("_id",),
+    "qrels": ("query-id", "corpus-id"),
+    "rejects": ("stage", "source_uri", "reason", "source_id", "detail"),
+}
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "corpus": CORPUS,
+    "queries": QUERIES,
+    "qrels": QRELS,
+    "rejects": REJECTS,
+}
+
+
+def empty_row(table: str) -> dict:
+    """A row of `table` with every column set to None: callers fill what they know."""
+    return {name: None for name in SCHEMAS[table].names}
