@@ -36,7 +36,7 @@ def parse_article(item: RawItem, max_bytes: int = DEFAULT_MAX_BYTES) -> Record |
     except UnsafeXml as error:
         return reject(error.reason, str(error))
     except etree.XMLSyntaxError as error:
-        reason = "truncated-xml" if _looks_truncated(error) else "malformed-xml"
+        reason = "truncated-xml" if _looks_truncated(error, item.data) else "malformed-xml"
         return reject(reason, str(error))
     if root.tag != "article":
         return reject("not-erudit-article", f"root element is <{root.tag}>, not <article>")
@@ -67,9 +67,14 @@ def parse_article(item: RawItem, max_bytes: int = DEFAULT_MAX_BYTES) -> Record |
     )
 
 
-def _looks_truncated(error: etree.XMLSyntaxError) -> bool:
-    message = str(error)
-    return "end of data" in message or "Premature end" in message or "EndTag" in message
+def _looks_truncated(error: etree.XMLSyntaxError, raw: bytes) -> bool:
+    """True when the parser failed because the data ran out, not on a bad tag mid-file."""
+    if "Premature end of data" in str(error):
+        return True
+    lines = raw.rstrip().split(b"\n")
+    line, column = error.position
+    last = lines[-1].decode("utf-8", "replace")
+    return line == len(lines) and column >= len(last) - 1
 
 
 def _languages(attribute: str) -> list[str]:

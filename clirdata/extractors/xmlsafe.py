@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 DEFAULT_MAX_BYTES = 20_000_000
+_PROLOG_BYTES = 1_000_000  # entity declarations can only sit in the DOCTYPE, before the root
 
 
 class UnsafeXml(ValueError):
@@ -36,6 +37,8 @@ def parse_untrusted_xml(raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree
     """
     if len(raw) > max_bytes:
         raise UnsafeXml("too-large", f"{len(raw)} bytes > limit of {max_bytes}")
+    if b"<!ENTITY" in raw[:_PROLOG_BYTES]:
+        raise UnsafeXml("dtd-entities", "the document declares entities (refused: XXE / entity expansion)")
     root = etree.fromstring(raw, _parser())
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and (list(dtd.iterentities()) or list(dtd.iterelements())):

@@ -1,0 +1,512 @@
+"""OAI-PMH ListRecords harvester and oai_dc mapper, for any repository (Érudit, SciELO, HAL).
+
+`parse_list_records` is pure (page bytes in, Records and Rejects out); `harvest` adds the
+network: resumption-token paging, polite delays and tenacity retries. Every failure is a
+Reject, never an exception, so a build can count what it lost.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import unquote, urlencode
+
+import requests
+from lxml import etree
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from clirdata.extractors.text import clean_text, fold_key
+from clirdata.schemas.records import LangText, Record, Reject, sha256_hex
+
+EXTRACTOR_VERSION = "oai-1"
+USER_AGENT = "clirdata-oai/1 (OAI-PMH harvester for CLIR test collections)"
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_OAI = f"{{{OAI_NS}}}"
+_DC = f"{{{DC_NS}}}"
+
+# ISO 639-2 (bibliographic and terminologic) codes of the languages scholarly OAI
+# repositories serve, mapped to ISO 639-1. An unknown code maps to "" (no language).
+_ISO639_2_TO_1 = {
+    "ara": "ar", "bul": "bg", "cat": "ca", "ces": "cs", "cze": "cs", "chi": "zh",
+    "zho": "zh", "dan": "da", "deu": "de", "ger": "de", "ell": "el", "gre": "el",
+    "eng": "en", "epo": "eo", "est": "et", "eus": "eu", "baq": "eu", "fas": "fa",
+    "per": "fa", "fin": "fi", "fra": "fr", "fre": "fr", "gle": "ga", "glg": "gl",
+    "heb": "he", "hin": "hi", "hrv": "hr", "hun": "hu", "ind": "id", "isl": "is",
+    "ice": "is", "ita": "it", "jpn": "ja", "kor": "ko", "lat": "la", "lav": "lv",
+    "lit": "lt", "msa": "ms", "may": "ms", "nld": "nl", "dut": "nl", "nor": "no",
+    "nob": "nb", "nno": "nn", "pol": "pl", "por": "pt", "ron": "ro", "rum": "ro",
+    "rus": "ru", "slk": "sk", "slo": "sk", "slv": "sl", "spa": "es", "srp": "sr",
+    "swe": "sv", "tur": "tr", "ukr": "uk", "vie": "vi", "cym": "cy", "wel": "cy",
+}
+
+_DOI = re.compile(
+    r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|doi\s*:\s*|info:doi/|urn:doi:)?"
+    r"(10\.\d{4,9}/\S+)$",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<!\d)([12]\d{3})(?!\d)")
+_RETRYABLE_STATUS_WITH_RETRY_AFTER = (429, 503)
+
+
+@dataclass(frozen=True)
+class OaiRequest:
+    """What to harvest: a repository endpoint, a metadata format and optional set and dates."""
+
+    base_url: str
+    metadata_prefix: str = "oai_dc"
+    set_spec: str | None = None
+    from_date: str | None = None  # YYYY-MM-DD
+    until_date: str | None = None
+    source: str = "oai"  # the Record.source / Reject.source name
+
+
+@dataclass(frozen=True)
+class OaiPage:
+    """One parsed ListRecords response: its items, the token to the next page, any OAI error.
+
+    `error` is ``(code, message)`` of an OAI-PMH ``<error>``; every error except
+    ``noRecordsMatch`` is also in `records` as one ``oai-error`` Reject.
+    """
+
+    records: list[Record | Reject] = field(default_factory=list)
+    resumption_token: str | None = None
+    error: tuple[str, str] | None = None
+    complete_list_size: int | None = None
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def normalize_lang(code: str | None) -> str:
+    """An ISO 639-1 code from a language tag ("fr-CA", "en_US", "fre", "FRA"), or "" if unknown."""
+    base = re.split(r"[-_]", (code or "").strip().lower(), maxsplit=1)[0]
+    if len(base) == 2 and base.isalpha():
+        return base
+    return _ISO639_2_TO_1.get(base, "")
+
+
+def extract_doi(value: str | None) -> str:
+    """The bare DOI ("10.xxxx/...") in a doi.org link, "doi:", "info:doi/" or bare form, else ""."""
+    match = _DOI.match(unquote((value or "").strip()))
+    if not match:
+        return ""
+    return match.group(1).rstrip(".,;")
+
+
+def first_year(values: list[str]) -> int | None:
+    """The first four-digit year (1000–2999) found in the dc:date values, in order."""
+    for value in values:
+        match = _YEAR.search(value)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def split_subject(value: str) -> list[str]:
+    """A dc:subject as keywords: split on ";" (repositories pack several in one element)."""
+    return [kw for kw in (clean_text(part) for part in value.split(";")) if kw]
+
+
+def _element_text(element: etree._Element) -> str:
+    """Text of an element and its child elements, skipping entity, comment and PI nodes.
+
+    Unlike ``itertext()``, an unresolved entity contributes nothing (not "&xxe;").
+    """
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str):
+            parts.append(_element_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _declared_lang(element: etree._Element, stop: etree._Element) -> str:
+    """The normalised xml:lang of an element or of its ancestors up to `stop`, or ""."""
+    node: etree._Element | None = element
+    while node is not None:
+        lang = node.get(_XML_LANG)
+        if lang is not None:
+            return normalize_lang(lang)
+        if node is stop:
+            break
+        node = node.getparent()
+    return ""
+
+
+def _secure_parser() -> etree.XMLParser:
+    """A parser that resolves no entity and fetches nothing (no XXE, no billion laughs)."""
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+
+
+# --------------------------------------------------------------------------- oai_dc mapping
+
+
+@dataclass
+class _LangFields:
+    """Fields of one language while a record is read; becomes a LangText."""
+
+    title: str = ""
+    abstracts: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+
+    def to_lang_text(self) -> LangText:
+        """The LangText, keeping the longest abstract and the first of equal keywords."""
+        seen: set[str] = set()
+        keywords = []
+        for keyword in self.keywords:
+            key = fold_key(keyword)
+            if key and key not in seen:
+                seen.add(key)
+                keywords.append(keyword)
+        abstract = max(self.abstracts, key=len, default="")
+        return LangText(title=self.title, abstract=abstract, keywords=tuple(keywords))
+
+
+@dataclass
+class _DcValues:
+    """The dc:* elements of one record, grouped by local name, in document order."""
+
+    by_name: dict[str, list[etree._Element]] = field(default_factory=dict)
+
+    def elements(self, name: str) -> list[etree._Element]:
+        """The dc:<name> elements, in document order."""
+        return self.by_name.get(name, [])
+
+    def texts(self, name: str) -> list[str]:
+        """The cleaned, non-empty texts of the dc:<name> elements."""
+        return [t for t in (clean_text(_element_text(e)) for e in self.elements(name)) if t]
+
+
+def _collect_dc(metadata: etree._Element) -> _DcValues:
+    """Every Dublin Core element under <metadata>, whatever wraps it (oai_dc:dc or none)."""
+    values = _DcValues()
+    for element in metadata.iter():
+        if isinstance(element.tag, str) and element.tag.startswith(_DC):
+            values.by_name.setdefault(element.tag[len(_DC):], []).append(element)
+    return values
+
+
+def _languages(dc: _DcValues) -> list[str]:
+    """Declared languages in order, from "en fr" lists or several dc:language elements."""
+    langs: list[str] = []
+    for value in dc.texts("language"):
+        for token in re.split(r"[\s,;]+", value):
+            lang = normalize_lang(token)
+            if lang and lang not in langs:
+                langs.append(lang)
+    return langs
+
+
+def _texts_by_language(
+    dc: _DcValues, metadata: etree._Element, main_lang: str
+) -> dict[str, LangText]:
+    """Titles, abstracts and keywords per language; untagged ones go to the main language.
+
+    Rules: the first title of a language wins; of several descriptions in one language the
+    longest is the abstract (the others are usually notes such as "Includes references");
+    subjects are split on ";". With no main language, untagged text goes under "und".
+    """
+    fallback = main_lang or "und"
+    fields: dict[str, _LangFields] = {}
+
+    def slot(element: etree._Element) -> _LangFields:
+        lang = _declared_lang(element, metadata) or fallback
+        return fields.setdefault(lang, _LangFields())
+
+    for element in dc.elements("title"):
+        text, target = clean_text(_element_text(element)), slot(element)
+        if text and not target.title:
+            target.title = text
+    for element in dc.elements("description"):
+        text = clean_text(_element_text(element))
+        if text:
+            slot(element).abstracts.append(text)
+    for element in dc.elements("subject"):
+        slot(element).keywords.extend(split_subject(_element_text(element)))
+
+    texts = {lang: f.to_lang_text() for lang, f in fields.items()}
+    ordered = sorted(texts, key=lambda lang: lang != main_lang)  # main language first
+    return {lang: texts[lang] for lang in ordered if not texts[lang].is_empty()}
+
+
+def _doi_and_url(identifiers: list[str]) -> tuple[str, str]:
+    """The first DOI among the identifiers, and the first http(s) one that is not a DOI link."""
+    doi = next((d for d in map(extract_doi, identifiers) if d), "")
+    url = next(
+        (
+            value
+            for value in identifiers
+            if value.lower().startswith(("http://", "https://")) and not extract_doi(value)
+        ),
+        "",
+    )
+    return doi, url
+
+
+def _join_unique(values: list[str]) -> str:
+    """Distinct values joined with "; ", in order."""
+    return "; ".join(dict.fromkeys(values))
+
+
+def parse_record(
+    record: etree._Element, request: OaiRequest, page_uri: str
+) -> Record | Reject:
+    """One OAI <record> as a Record, or a Reject if it is deleted or has no metadata."""
+    header = record.find(f"{_OAI}header")
+    identifier = clean_text(header.findtext(f"{_OAI}identifier")) if header is not None else ""
+    uri = f"{page_uri}#{identifier}"
+    if not identifier:
+        detail = "record without header identifier"
+        return Reject(request.source, uri, "extract", "no-identifier", detail)
+    if header.get("status") == "deleted":
+        return Reject(request.source, uri, "extract", "deleted", "header status=deleted", identifier)
+    metadata = record.find(f"{_OAI}metadata")
+    if metadata is None or len(metadata) == 0:
+        detail = "record without metadata"
+        return Reject(request.source, uri, "extract", "no-metadata", detail, identifier)
+
+    dc = _collect_dc(metadata)
+    languages = _languages(dc)
+    main_lang = languages[0] if languages else ""
+    doi, url = _doi_and_url(dc.texts("identifier"))
+    sources = dc.texts("source")
+    return Record(
+        source=request.source,
+        source_id=identifier,
+        source_uri=uri,
+        sha256=sha256_hex(etree.tostring(record, with_tail=False)),
+        extractor_version=EXTRACTOR_VERSION,
+        main_lang=main_lang,
+        texts=_texts_by_language(dc, metadata, main_lang),
+        doi=doi,
+        journal=sources[0] if sources else "",
+        year=first_year(dc.texts("date")),
+        license=_join_unique(dc.texts("rights")),
+        url=url,
+    )
+
+
+def _page_reject(request: OaiRequest, page_uri: str, reason: str, detail: str) -> Reject:
+    """A Reject for a whole page (stage "read")."""
+    return Reject(request.source, page_uri, "read", reason, detail)
+
+
+def parse_list_records(page: bytes, request: OaiRequest, page_uri: str) -> OaiPage:
+    """Parse one ListRecords response into Records and Rejects, plus the resumption token.
+
+    A malformed page or one that is not OAI-PMH gives one ``malformed-xml`` Reject; an OAI
+    error other than ``noRecordsMatch`` gives one ``oai-error`` Reject. Never raises.
+    """
+    try:
+        root = etree.fromstring(page, _secure_parser())
+    except etree.XMLSyntaxError as err:
+        return OaiPage([_page_reject(request, page_uri, "malformed-xml", str(err))])
+    if root.tag != f"{_OAI}OAI-PMH":
+        detail = f"not an OAI-PMH response: root element {root.tag!r}"
+        return OaiPage([_page_reject(request, page_uri, "malformed-xml", detail)])
+
+    error = root.find(f"{_OAI}error")
+    if error is not None:
+        code = error.get("code", "") or "unknown"
+        message = clean_text(_element_text(error))
+        rejects = [] if code == "noRecordsMatch" else [
+            _page_reject(request, page_uri, "oai-error", f"{code}: {message}")
+        ]
+        return OaiPage(rejects, error=(code, message))
+
+    list_records = root.find(f"{_OAI}ListRecords")
+    if list_records is None:
+        detail = "OAI-PMH response without ListRecords or error"
+        return OaiPage([_page_reject(request, page_uri, "malformed-xml", detail)])
+    records = [parse_record(r, request, page_uri) for r in list_records.findall(f"{_OAI}record")]
+    token_el = list_records.find(f"{_OAI}resumptionToken")
+    token, size = None, None
+    if token_el is not None:
+        token = (token_el.text or "").strip() or None
+        size_text = token_el.get("completeListSize", "")
+        size = int(size_text) if size_text.strip().isdigit() else None
+    return OaiPage(records, token, None, size)
+
+
+# --------------------------------------------------------------------------- network
+
+
+def list_records_url(request: OaiRequest, resumption_token: str | None = None) -> str:
+    """The ListRecords URL: all arguments first, then only the token (as OAI-PMH requires)."""
+    if resumption_token is not None:
+        params = [("verb", "ListRecords"), ("resumptionToken", resumption_token)]
+    else:
+        params = [("verb", "ListRecords"), ("metadataPrefix", request.metadata_prefix)]
+        optional = (("set", request.set_spec), ("from", request.from_date), ("until", request.until_date))
+        params += [(name, value) for name, value in optional if value]
+    separator = "&" if "?" in request.base_url else "?"
+    return f"{request.base_url}{separator}{urlencode(params)}"
+
+
+class _RetryableHTTP(Exception):
+    """A response worth retrying (5xx, 429); carries the server's Retry-After, if any."""
+
+    def __init__(self, status: int, url: str, retry_after_s: float | None = None):
+        super().__init__(f"HTTP {status} for {url}")
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+class _FetchFailed(Exception):
+    """A failure that retrying will not fix; becomes a Reject with this reason."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now_ts = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now_ts)
+
+
+def _wait_strategy(backoff_s: float, backoff_max_s: float, retry_after_cap_s: float):
+    """Wait Retry-After (capped) when the server sent one, else back off exponentially."""
+    exponential = wait_exponential(multiplier=backoff_s, max=backoff_max_s)
+
+    def wait(state: RetryCallState) -> float:
+        err = state.outcome.exception() if state.outcome else None
+        if isinstance(err, _RetryableHTTP) and err.retry_after_s is not None:
+            return min(err.retry_after_s, retry_after_cap_s)
+        return exponential(state)
+
+    return wait
+
+
+def _read_capped(response: requests.Response, url: str, max_bytes: int) -> bytes:
+    """The (decoded) body, refusing anything over max_bytes before or while reading it."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _FetchFailed("too-large", f"page of {declared} bytes exceeds {max_bytes}: {url}")
+    chunks, total = [], 0
+    for chunk in response.iter_content(chunk_size=1 << 16):
+        total += len(chunk)
+        if total > max_bytes:
+            raise _FetchFailed("too-large", f"page exceeds {max_bytes} bytes: {url}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _get_once(session: requests.Session, url: str, timeout_s: float, max_bytes: int) -> bytes:
+    """One GET: the body on 200, _RetryableHTTP on 5xx/429, _FetchFailed on anything else."""
+    with session.get(url, timeout=timeout_s, stream=True) as response:
+        status = response.status_code
+        if status in _RETRYABLE_STATUS_WITH_RETRY_AFTER:
+            raise _RetryableHTTP(status, url, parse_retry_after(response.headers.get("Retry-After")))
+        if status >= 500:
+            raise _RetryableHTTP(status, url)
+        if status != 200:
+            raise _FetchFailed("http-error", f"HTTP {status} for {url}")
+        return _read_capped(response, url, max_bytes)
+
+
+def _fetch(
+    session: requests.Session,
+    url: str,
+    *,
+    max_retries: int,
+    timeout_s: float,
+    max_bytes: int,
+    wait: Callable[[RetryCallState], float],
+) -> bytes:
+    """GET with retries on 5xx, 429, connection errors and timeouts; raises _FetchFailed at the end."""
+    retrying = Retrying(
+        stop=stop_after_attempt(max_retries + 1),
+        wait=wait,
+        retry=retry_if_exception_type(
+            (_RetryableHTTP, requests.ConnectionError, requests.Timeout,
+             requests.exceptions.ChunkedEncodingError)
+        ),
+        reraise=True,
+    )
+    try:
+        return retrying(_get_once, session, url, timeout_s, max_bytes)
+    except _RetryableHTTP as err:
+        detail = f"HTTP {err.status} for {url} after {max_retries + 1} attempts"
+        raise _FetchFailed("http-error", detail) from err
+    except requests.RequestException as err:
+        detail = f"{type(err).__name__} for {url} after {max_retries + 1} attempts: {err}"
+        raise _FetchFailed("http-error", detail) from err
+
+
+def harvest(
+    request: OaiRequest,
+    *,
+    session: requests.Session | None = None,
+    delay_s: float = 1.0,
+    max_retries: int = 5,
+    timeout_s: float = 60.0,
+    max_page_bytes: int = 50_000_000,
+    progress: Callable[[int, int], None] | None = None,
+    backoff_s: float = 2.0,
+    backoff_max_s: float = 120.0,
+    retry_after_cap_s: float = 300.0,
+) -> Iterator[Record | Reject]:
+    """Yield every Record (and Reject) of a ListRecords harvest, page after page.
+
+    Waits `delay_s` between requests; retries 5xx/429/network errors (Retry-After honoured,
+    capped at `retry_after_cap_s`, else exponential from `backoff_s` up to `backoff_max_s`).
+    A page that cannot be fetched or an OAI error ends the harvest with one Reject.
+    `progress(done, total)` is called after each page; total is completeListSize or 0.
+    """
+    own_session = session is None
+    http = session or requests.Session()
+    if own_session:
+        http.headers["User-Agent"] = USER_AGENT
+    wait = _wait_strategy(backoff_s, backoff_max_s, retry_after_cap_s)
+    token: str | None = None
+    done, first = 0, True
+    try:
+        while first or token:
+            url = list_records_url(request, None if first else token)
+            if not first and delay_s > 0:
+                time.sleep(delay_s)
+            first = False
+            try:
+                body = _fetch(http, url, max_retries=max_retries, timeout_s=timeout_s,
+                              max_bytes=max_page_bytes, wait=wait)
+            except _FetchFailed as err:
+                yield _page_reject(request, url, err.reason, err.detail)
+                return
+            page = parse_list_records(body, request, url)
+            yield from page.records
+            done += len(page.records)
+            if progress is not None:
+                progress(done, page.complete_list_size or 0)
+            token = None if page.error else page.resumption_token
+    finally:
+        if own_session:
+            http.close()

@@ -1,0 +1,147 @@
+"""The Érudit build end to end on the real Beam runner (in-process), from XML files to OUT/."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import zipfile
+from pathlib import Path
+
+import datasets
+import pyarrow.parquet as pq
+import pytest
+
+from clirdata.align.keywords import PairingOptions
+from clirdata.pipelines.erudit import EruditBuild, run_erudit
+from clirdata.pipelines.runner import make_options
+from clirdata.pipelines.sources import list_inputs
+from tests import handmade
+
+BAD_FILES = {
+    "bad1.xml": b"<article idproprio='bad1'><liminaire><grtitre><titre>x</grtitre></liminaire></article>",
+    "bad2.xml": handmade.article_xml("a1")[:300],
+    "bad3.xml": b'<?xml version="1.0"?><!DOCTYPE article [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                b'<article idproprio="bad3"><liminaire><grtitre><titre>&x;</titre></grtitre></liminaire></article>',
+    "bad4.xml": b'<article idproprio="bad4"><liminaire><grtitre><titre></titre></grtitre></liminaire></article>',
+}
+MISLABELLED = ("<resume lang=\"en\"><alinea>Cet article examine la construction des savoirs professionnels "
+               "des enseignants dans une formation hybride offerte par une université française.</alinea></resume>")
+
+
+def write_inputs(folder: Path, with_bad: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for source_id in handmade.ARTICLES:
+        data = handmade.article_xml(source_id)
+        if source_id == "a5" and with_bad:  # a French abstract declared English: that field must go
+            data = data.replace(b'<resume lang="en">', MISLABELLED.encode() + b'<resume lang="xx">', 1)
+        (folder / f"{source_id}.xml").write_bytes(data)
+    if with_bad:
+        for name, data in BAD_FILES.items():
+            (folder / name).write_bytes(data)
+    return folder
+
+
+def build(location: Path | str, out: Path, mode: str = "keywords", workers: int | None = None) -> dict:
+    spec = EruditBuild(out_dir=str(out), pairing=PairingOptions("en", "fr", mode, 3),
+                       inputs=tuple(list_inputs(str(location))), input_location=str(location))
+    return run_erudit(spec, make_options([], workers), "test")
+
+
+def rows(out: Path, relpath: str) -> list[dict]:
+    return pq.read_table(out / relpath).to_pylist()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, dict]:
+    base = tmp_path_factory.mktemp("erudit")
+    out = base / "out"
+    return out, build(write_inputs(base / "in"), out)
+
+
+def test_output_matches_the_hand_worked_collection(built):
+    out, _ = built
+    queries = {q["_id"]: q["text"] for q in rows(out, "queries/en.parquet")}
+    for split, position in (("en_fr", 0), ("en_en", 1)):
+        got: dict[str, set[str]] = {text: set() for text in queries.values()}
+        for qrel in rows(out, f"qrels/{split}.parquet"):
+            got[queries[qrel["query-id"]]].add(qrel["corpus-id"].split(":")[0])
+        assert got == {text: sets[position] for text, sets in handmade.EXPECTED_QUERIES.items()}
+    assert {r["source_id"] for r in rows(out, "corpus/fr.parquet")} == handmade.EXPECTED_FR_DOCS
+    # a5's English abstract was French: dropped, so a5 has no English document any more.
+    assert {r["source_id"] for r in rows(out, "corpus/en.parquet")} == handmade.EXPECTED_EN_DOCS - {"a5"}
+
+
+def test_every_bad_input_is_a_reject_with_its_reason(built):
+    out, _ = built
+    rejects = {(Path(r["source_uri"]).name, r["stage"], r["reason"]) for r in rows(out, "rejects.parquet")}
+    assert rejects == {
+        ("bad1.xml", "extract", "malformed-xml"),
+        ("bad2.xml", "extract", "truncated-xml"),
+        ("bad3.xml", "extract", "dtd-entities"),
+        ("bad4.xml", "extract", "empty-title"),
+        ("a5.xml", "check-fields", "language-mismatch"),
+        ("a4.xml", "pair", "no-fr-document"),
+    }
+    mismatch = next(r for r in rows(out, "rejects.parquet") if r["reason"] == "language-mismatch")
+    assert "declared 'en' reads as 'fr'" in mismatch["detail"] and mismatch["source_id"] == "a5"
+
+
+def test_manifest_accounts_for_every_input(built):
+    out, manifest = built
+    assert manifest == json.loads((out / "manifest.json").read_text())
+    stages = {s["name"]: s for s in manifest["stages"]}
+    assert [s["name"] for s in manifest["stages"]] == ["read", "extract", "check", "check-fields", "pair"]
+    assert all(s["in"] == s["out"] + s["rejected"] for s in manifest["stages"])
+    assert stages["read"]["in"] == 10
+    assert (stages["extract"]["out"], stages["extract"]["rejected"]) == (6, 4)
+    assert stages["check-fields"]["rejected"] == 1
+    assert (stages["pair"]["in"], stages["pair"]["out"], stages["pair"]["rejected"]) == (6, 5, 1)
+    assert manifest["files"]["rejects.parquet"] == 6
+    assert manifest["files"]["queries/en.parquet"] == 7
+    assert manifest["inputs"]["files"] == 10 and len(manifest["inputs"]["sha256"]) == 64
+
+
+def test_datasets_loads_every_split_from_the_card(built):
+    out, _ = built
+    assert len(datasets.load_dataset(str(out), "corpus", split="fr")) == 5
+    assert len(datasets.load_dataset(str(out), "queries", split="en")) == 7
+    assert len(datasets.load_dataset(str(out), "qrels", split="en_fr")) == 10
+    en_en = datasets.load_dataset(str(out), "qrels", split="en_en")
+    assert len(en_en) == 6 and en_en.features["score"].dtype == "int32"
+    assert en_en.features["query-id"].dtype == "string"
+
+
+def test_same_input_gives_byte_identical_parquet(built, tmp_path):
+    out, _ = built
+    again = tmp_path / "again"
+    build(write_inputs(tmp_path / "in"), again, workers=2)  # other paths, other process layout
+    data_files = sorted(p.relative_to(out) for p in out.rglob("*.parquet"))
+    assert len(data_files) == 6
+    for relpath in data_files:
+        if relpath.name != "rejects.parquet":  # rejects name their (different) input paths
+            assert (out / relpath).read_bytes() == (again / relpath).read_bytes(), relpath
+    reasons = lambda o: sorted((Path(r["source_uri"]).name, r["reason"]) for r in rows(o, "rejects.parquet"))
+    assert reasons(out) == reasons(again)
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_archives_are_read_member_by_member(tmp_path, kind):
+    folder = write_inputs(tmp_path / "in", with_bad=False)
+    archive = tmp_path / f"dump.{kind}"
+    if kind == "zip":
+        with zipfile.ZipFile(archive, "w") as zf:
+            for path in sorted(folder.iterdir()):
+                zf.write(path, f"dump/{path.name}")
+            zf.writestr("dump/notes.txt", "not an article")
+    else:
+        with tarfile.open(archive, "w:gz") as tf:
+            tf.add(folder, arcname="dump")
+    manifest = build(archive, tmp_path / "out")
+    assert manifest["stages"][0] == {"name": "read", "in": 6, "out": 6, "rejected": 0, "balanced": True}
+    assert manifest["files"]["qrels/en_fr.parquet"] == 10
+
+
+def test_title_mode(tmp_path):
+    manifest = build(write_inputs(tmp_path / "in", with_bad=False), tmp_path / "out", mode="title")
+    assert manifest["files"] == {"corpus/fr.parquet": 5, "qrels/en_fr.parquet": 4,
+                                 "queries/en.parquet": 4, "rejects.parquet": 1}
