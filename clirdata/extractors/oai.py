@@ -284,7 +284,8 @@ def parse_record(
     languages = _languages(dc)
     main_lang = languages[0] if languages else ""
     doi, url = _doi_and_url(dc.texts("identifier"))
-    sources = dc.texts("source")
+    # dc:source names the journal; Érudit puts it in dc:relation as "Journal ; vol. 6 no. 2 (2015)".
+    journals = dc.texts("source") or [relation.split(" ; ")[0] for relation in dc.texts("relation")]
     return Record(
         source=request.source,
         source_id=identifier,
@@ -294,7 +295,7 @@ def parse_record(
         main_lang=main_lang,
         texts=_texts_by_language(dc, metadata, main_lang),
         doi=doi,
-        journal=sources[0] if sources else "",
+        journal=journals[0] if journals else "",
         year=first_year(dc.texts("date")),
         license=_join_unique(dc.texts("rights")),
         url=url,
