@@ -75,6 +75,9 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+_COLUMNS: dict[str, tuple[str, ...]] = {table: tuple(schema.names) for table, schema in SCHEMAS.items()}
+
+
 def empty_row(table: str) -> dict:
     """A row of `table` with every column set to None: callers fill what they know."""
-    return {name: None for name in SCHEMAS[table].names}
+    return dict.fromkeys(_COLUMNS[table])

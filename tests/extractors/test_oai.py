@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from lxml import etree
 
+from clirdata.extractors.http import parse_retry_after
 from clirdata.extractors.oai import (
     OaiRequest,
     extract_doi,
@@ -21,7 +22,6 @@ from clirdata.extractors.oai import (
     list_records_url,
     normalize_lang,
     parse_list_records,
-    parse_retry_after,
 )
 from clirdata.schemas.records import Record, Reject
 from tests.conftest import Reply, shared_fixture
