@@ -1,0 +1,39 @@
+"""EUR-Lex downloads against a real HTTP server on 127.0.0.1: URLs, retries, resume."""
+
+from __future__ import annotations
+
+import pytest
+
+from clirdata.extractors.eurlex_fetch import Download, download_all, plan_downloads, read_celex_list
+from clirdata.schemas import Reject
+from tests.conftest import Reply
+
+
+def test_urls_follow_eurlex_pattern():
+    download = Download("32016R0679", "en", "html")
+    assert download.url() == "https://eur-lex.europa.eu/legal-content/EN/TXT/HTML/?uri=CELEX:32016R0679"
+    assert Download("32016R0679", "fr", "pdf").filename == "32016R0679_FR.pdf"
+
+
+def test_celex_list_parsing():
+    assert read_celex_list("32016R0679\n# comment\n\n02002L0058-20091219  # consolidated\n32016R0679\n") == [
+        "32016R0679", "02002L0058-20091219"]
+    with pytest.raises(ValueError, match="line 1"):
+        read_celex_list("not-a-celex")
+
+
+def test_download_retries_then_resumes_without_refetching(local_server, tmp_path):
+    local_server.add("/legal-content/EN/TXT/HTML/", Reply(503, b"", {"Retry-After": "0"}), Reply(200, b"<html>en</html>"))
+    local_server.add("/legal-content/FR/TXT/HTML/", Reply(404, b"no such act"))
+    downloads = plan_downloads(["32016R0679"], ["en", "fr"], formats=("html",))
+    results = list(download_all(downloads, tmp_path, base_url=local_server.base_url, delay_s=0, backoff_s=0))
+    assert results[0] == tmp_path / "32016R0679_EN.html"
+    assert results[0].read_bytes() == b"<html>en</html>"
+    assert isinstance(results[1], Reject) and results[1].reason == "http-error" and "404" in results[1].detail
+    assert len(local_server.requests) == 3  # 503, 200, 404
+    assert local_server.requests[0] == "/legal-content/EN/TXT/HTML/?uri=CELEX:32016R0679"
+
+    again = list(download_all(downloads, tmp_path, base_url=local_server.base_url, delay_s=0, backoff_s=0))
+    assert again[0] == tmp_path / "32016R0679_EN.html"
+    assert len(local_server.requests) == 4  # only the missing French file was asked for again
+    assert not list(tmp_path.glob("*.part"))
