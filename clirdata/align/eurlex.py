@@ -1,0 +1,102 @@
+"""EUR-Lex pairing: corpus rows per unit and language, title queries, qrels per language pair.
+
+Unit ids are identical in every language version of an act (`art_7`, `rct_12`), so a unit
+of one language is the translation of the same unit in another: that is the alignment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from clirdata.align.keywords import Collection
+from clirdata.schemas import empty_row
+from clirdata.schemas.legal import ActText, FidelityReport
+
+UNIT_MODES = ("document", "article")
+
+
+@dataclass(frozen=True)
+class CheckedAct:
+    """A language version of an act (from its HTML) with its PDF's fidelity report, if any."""
+
+    act: ActText
+    report: FidelityReport | None = None
+    pdf_pages: int = 0
+
+
+@dataclass(frozen=True)
+class EurlexPairing:
+    """Languages of the collection, the query language and the corpus unit."""
+
+    langs: tuple[str, ...] = ("en", "fr", "de")
+    query_lang: str = "en"
+    unit: str = "document"
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNIT_MODES:
+            raise ValueError(f"unit must be one of {UNIT_MODES}, not {self.unit!r}")
+        if self.query_lang not in self.langs:
+            raise ValueError(f"the query language {self.query_lang!r} must be one of --langs {self.langs}")
+
+
+def act_units(act: ActText, unit: str) -> list[tuple[str, str, str]]:
+    """(unit id, heading, text) rows of an act: the whole act, or one per recital/article/annex.
+
+    In article mode an article's numbered paragraphs (`007.001`) are merged into `art_7`.
+    """
+    if unit == "document":
+        return [("doc", "", "\n".join(u.full_text for u in act.units if u.full_text))]
+    rows: dict[str, list] = {}
+    article_of_paragraph: dict[str, str] = {}
+    for item in act.units:
+        if item.kind == "article":
+            rows[item.id] = [item.heading, [item.text] if item.text else []]
+            article_of_paragraph[item.id.removeprefix("art_").zfill(3)] = item.id
+        elif item.kind == "paragraph" and item.id[:3] in article_of_paragraph:
+            rows[article_of_paragraph[item.id[:3]]][1].append(item.full_text)
+        elif item.kind in ("recital", "annex"):
+            rows[item.id] = [item.heading, [item.text] if item.text else []]
+    return [(unit_id, heading, "\n".join(texts)) for unit_id, (heading, texts) in rows.items()
+            if "\n".join(texts).strip() or heading]
+
+
+def _corpus_row(checked: CheckedAct, unit_id: str, heading: str, text: str) -> dict:
+    act = checked.act
+    row = empty_row("corpus")
+    row.update(_id=f"{act.celex}:{unit_id}:{act.lang}", title=f"{act.title} — {heading}" if heading else act.title,
+               text=text, lang=act.lang, source="eurlex", source_id=act.celex, unit=unit_id,
+               url=f"https://eur-lex.europa.eu/legal-content/{act.lang.upper()}/TXT/?uri=CELEX:{act.celex}",
+               license="EU legal text: reuse authorised with acknowledgement (Decision 2011/833/EU)",
+               lcs=checked.report.lcs if checked.report else None,
+               fidelity=checked.report.fidelity if checked.report else None)
+    return row
+
+
+def pair_acts(checked_acts: Iterable[CheckedAct], pairing: EurlexPairing) -> Collection:
+    """Corpus rows per language, the query-language titles as queries, qrels per pair of languages."""
+    collection = Collection(corpus={lang: [] for lang in pairing.langs})
+    q = pairing.query_lang
+    by_celex: dict[str, dict[str, CheckedAct]] = {}
+    seen = 0
+    for checked in sorted(checked_acts, key=lambda c: (c.act.celex, c.act.lang)):
+        seen += 1
+        by_celex.setdefault(checked.act.celex, {})[checked.act.lang] = checked
+    queries, qrels = [], {f"{q}_{d}": [] for d in pairing.langs if d != q}
+    for celex, versions in by_celex.items():
+        rows = {lang: [_corpus_row(c, *u) for u in act_units(c.act, pairing.unit)] for lang, c in versions.items()}
+        for lang, lang_rows in rows.items():
+            collection.corpus[lang].extend(lang_rows)
+        if q not in versions:  # its units stay in the corpus as distractors; no query to ask
+            continue
+        query_id = f"{celex}:title:{q}"
+        query = empty_row("queries")
+        query.update(_id=query_id, text=versions[q].act.title, lang=q, kind="title", source_id=celex)
+        queries.append(query)
+        for lang, lang_rows in rows.items():
+            if lang != q:
+                qrels[f"{q}_{lang}"].extend({"query-id": query_id, "corpus-id": r["_id"], "score": 1} for r in lang_rows)
+    collection.queries[q] = queries
+    collection.qrels = qrels
+    collection.stats = {"records": seen, "documents": seen, "queries": len(queries)}
+    return collection

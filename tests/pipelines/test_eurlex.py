@@ -1,0 +1,87 @@
+"""The EUR-Lex build end to end on the real Beam runner: real HTML fixtures, PDFs made here."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import datasets
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from clirdata.cli import cli
+from clirdata.extractors.eurlex_html import parse_act_html
+from tests import pdfgen
+from tests.conftest import shared_fixture
+
+
+def act_of(fixture: str, celex: str, lang: str):
+    path = shared_fixture(f"eurlex/html/{fixture}")
+    return path, parse_act_html(path.read_bytes(), celex, lang, str(path))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """GDPR art. 7 in en + el with faithful PDFs; two acts whose PDFs must fail; two unusable files."""
+    folder = tmp_path_factory.mktemp("eurlex")
+    en_path, en = act_of("gdpr-article-7-eng.xhtml", "32016R0679", "en")
+    el_path, el = act_of("gdpr-article-7-ell.xhtml", "32016R0679", "el")
+    shutil.copy(en_path, folder / "32016R0679_EN.xhtml")
+    shutil.copy(el_path, folder / "32016R0679_EL.xhtml")
+    (folder / "32016R0679_EN.pdf").write_bytes(pdfgen.faithful_pdf(en))
+    (folder / "32016R0679_EL.pdf").write_bytes(pdfgen.faithful_pdf(el))
+    crr_path, crr = act_of("convex67_32013R0575_EN_excerpt.html", "32013R0575", "en")
+    shutil.copy(crr_path, folder / "32013R0575_EN.html")
+    (folder / "32013R0575_EN.pdf").write_bytes(pdfgen.interleaved_columns_pdf(crr))
+    eprivacy_path, _ = act_of("eprivacy_02002L0058-20091219_EN.html", "02002L0058-20091219", "en")
+    shutil.copy(eprivacy_path, folder / "02002L0058-20091219_EN.html")
+    (folder / "02002L0058-20091219_EN.pdf").write_bytes(pdfgen.faithful_pdf(en))  # the wrong act's PDF
+    (folder / "notes.txt").write_text("not an act")
+    (folder / "32099R0001_EN.pdf").write_bytes(pdfgen.faithful_pdf(en))  # a PDF without its HTML
+    return folder
+
+
+def build(folder: Path, out: Path, *extra: str):
+    result = CliRunner().invoke(cli, ["build", "eurlex", str(folder), "--out", str(out), "--langs", "en,el",
+                                      "--query-lang", "en", *extra], obj={"beam_args": []})
+    return result, (json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").exists() else None)
+
+
+def test_faithful_pdfs_pass_and_bad_ones_are_rejected_with_scores(folder, tmp_path):
+    result, manifest = build(folder, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    rejects = {(Path(r["source_uri"]).name, r["stage"], r["reason"]): r for r in pq.read_table(out / "rejects.parquet").to_pylist()}
+    assert set(rejects) == {("32013R0575_EN.html", "fidelity", "low-fidelity"),
+                            ("02002L0058-20091219_EN.html", "fidelity", "low-fidelity"),
+                            ("notes.txt", "list", "unrecognised-name"),
+                            ("32099R0001_EN.pdf", "list", "no-html")}
+    scores = json.loads(rejects[("02002L0058-20091219_EN.html", "fidelity", "low-fidelity")]["detail"])
+    assert scores["fidelity"] < scores["min_fidelity"] and 0 <= scores["lcs"] <= 1
+    en = pq.read_table(out / "corpus/en.parquet").to_pylist()
+    assert [row["_id"] for row in en] == ["32016R0679:doc:en"]
+    assert en[0]["fidelity"] >= manifest["options"]["min_fidelity"] and en[0]["lcs"] > 0.99
+    assert "consent" in en[0]["text"].lower()
+    queries = pq.read_table(out / "queries/en.parquet").to_pylist()
+    assert [(q["_id"], q["source_id"]) for q in queries] == [("32016R0679:title:en", "32016R0679")]
+    qrels = pq.read_table(out / "qrels/en_el.parquet").to_pylist()
+    assert qrels == [{"query-id": "32016R0679:title:en", "corpus-id": "32016R0679:doc:el", "score": 1}]
+    stages = {s["name"]: s for s in manifest["stages"]}
+    assert all(s["in"] == s["out"] + s["rejected"] for s in manifest["stages"])
+    assert (stages["list"]["in"], stages["list"]["rejected"]) == (10, 2)
+    assert (stages["fidelity"]["in"], stages["fidelity"]["rejected"]) == (4, 2)
+    assert manifest["pdf_scores"]["en"]["pdfs"] == 3 and manifest["pdf_scores"]["en"]["rejected"] == 2
+    assert len(datasets.load_dataset(str(out), "qrels", split="en_el")) == 1
+
+
+def test_article_units_align_across_languages(folder, tmp_path):
+    result, _ = build(folder, tmp_path / "out", "--unit", "article", "--min-fidelity", "0")
+    assert result.exit_code == 0, result.output
+    units = {lang: [r["unit"] for r in pq.read_table(tmp_path / "out" / f"corpus/{lang}.parquet").to_pylist()
+                    if r["source_id"] == "32016R0679"] for lang in ("en", "el")}
+    assert units["en"] == units["el"] and "art_7" in units["en"]
+    qrels = pq.read_table(tmp_path / "out/qrels/en_el.parquet").to_pylist()
+    assert {q["corpus-id"] for q in qrels if q["query-id"] == "32016R0679:title:en"} == {
+        f"32016R0679:{unit}:el" for unit in units["el"]}
