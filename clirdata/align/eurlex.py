@@ -7,7 +7,7 @@ of one language is the translation of the same unit in another: that is the alig
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from clirdata.align.keywords import Collection
 from clirdata.schemas import empty_row
@@ -95,7 +95,8 @@ def pair_acts(checked_acts: Iterable[CheckedAct], pairing: EurlexPairing) -> Col
         queries.append(query)
         for lang, lang_rows in rows.items():
             if lang != q:
-                qrels[f"{q}_{lang}"].extend({"query-id": query_id, "corpus-id": r["_id"], "score": 1} for r in lang_rows)
+                qrels[f"{q}_{lang}"].extend(
+                    {"query-id": query_id, "corpus-id": row["_id"], "score": 1} for row in lang_rows)
     collection.queries[q] = queries
     collection.qrels = qrels
     collection.stats = {"records": seen, "documents": seen, "queries": len(queries)}

@@ -37,7 +37,8 @@ class Download:
         return f"{self.celex}_{self.lang.upper()}.{FORMATS[self.fmt][1]}"
 
     def url(self, base_url: str = EURLEX_BASE_URL) -> str:
-        return f"{base_url.rstrip('/')}/legal-content/{self.lang.upper()}/TXT/{FORMATS[self.fmt][0]}/?uri=CELEX:{self.celex}"
+        path = f"legal-content/{self.lang.upper()}/TXT/{FORMATS[self.fmt][0]}/?uri=CELEX:{self.celex}"
+        return f"{base_url.rstrip('/')}/{path}"
 
 
 def read_celex_list(text: str) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from clirdata.align.keywords import Collection, PairingOptions, pair_records
+from clirdata.align.keywords import PairingOptions, pair_records
 from clirdata.extractors.erudit import parse_article
 from clirdata.extractors.langid import DEFAULT_LANGUAGES
 from clirdata.extractors.language_check import check_record
@@ -18,7 +18,7 @@ from clirdata.pipelines.manifest import build_manifest, stage_list, write_manife
 from clirdata.pipelines.runner import prepare_out_dir, run
 from clirdata.pipelines.sources import InputRef, fingerprint, read_input
 from clirdata.pipelines.steps import Apply, ApplyToAll, Expand
-from clirdata.pipelines.writers import WriteTables, reject_row
+from clirdata.pipelines.writers import WriteTables, collection_rows, reject_row
 from clirdata.schemas import Outcome
 
 FILE_STAGES = ["read", "extract", "check", "check-fields", "pair"]
@@ -63,15 +63,6 @@ def pair_step(records: list, options: PairingOptions) -> Outcome:
               ("pair", "rejected", len(collection.rejects))]
     counts += [("license", name, n) for name, n in licenses.items()]
     return Outcome(collection, tuple(collection.rejects), tuple(counts))
-
-
-def collection_rows(collection: Collection):
-    """(relpath, row) for every row of every table of a collection."""
-    for config, tables in (("corpus", collection.corpus), ("queries", collection.queries),
-                           ("qrels", collection.qrels)):
-        for split, rows in tables.items():
-            for row in rows:
-                yield f"{config}/{split}.parquet", row
 
 
 class EruditCollection(beam.PTransform):

@@ -17,11 +17,10 @@ from clirdata.extractors.eurlex_html import parse_act_html
 from clirdata.extractors.lcs import DEFAULT_MIN_FIDELITY, fidelity
 from clirdata.extractors.pdf import extract_pdf_text
 from clirdata.hub.card import render_card
-from clirdata.pipelines.erudit import collection_rows
 from clirdata.pipelines.manifest import build_manifest, stage_list, write_manifest, write_text_atomic
 from clirdata.pipelines.runner import prepare_out_dir, run
 from clirdata.pipelines.steps import Apply, ApplyToAll
-from clirdata.pipelines.writers import WriteTables, reject_row
+from clirdata.pipelines.writers import WriteTables, collection_rows, reject_row
 from clirdata.schemas import Outcome, Reject
 from clirdata.schemas.legal import ActText, PdfText
 
@@ -56,7 +55,8 @@ def list_act_files(location: str, langs: tuple[str, ...]) -> tuple[list[ActFiles
     for path in paths:
         match = _NAME.match(path.rsplit("/", 1)[-1])
         if not match:
-            rejects.append(Reject("eurlex", path, "list", "unrecognised-name", "expected {CELEX}_{LANG}.{html,xhtml,pdf}"))
+            rejects.append(Reject("eurlex", path, "list", "unrecognised-name",
+                                  "expected {CELEX}_{LANG}.{html,xhtml,pdf}"))
             continue
         lang = match["lang"].lower()
         if lang not in langs:
@@ -182,8 +182,9 @@ def run_eurlex(build: EurlexBuild, options, command: str, inputs: dict, extra_st
     table = ["| language | PDFs scored | rejected | LCS min | LCS median | fidelity min | fidelity median |",
              "|---|---|---|---|---|---|---|"]
     for lang, s in stats.items():
-        table.append(f"| {lang} | {s['pdfs']} | {s['rejected']} | {s['lcs'].get('min', '')} | "
-                     f"{s['lcs'].get('median', '')} | {s['fidelity'].get('min', '')} | {s['fidelity'].get('median', '')} |")
+        lcs, fid = s["lcs"], s["fidelity"]
+        table.append(f"| {lang} | {s['pdfs']} | {s['rejected']} | {lcs.get('min', '')} | {lcs.get('median', '')} | "
+                     f"{fid.get('min', '')} | {fid.get('median', '')} |")
     q = build.pairing.query_lang
     card = render_card(
         manifest, title=f"EUR-Lex CLIR collection ({', '.join(build.pairing.langs)})",

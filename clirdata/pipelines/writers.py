@@ -8,6 +8,7 @@ bytes. A file is written under a temporary name and renamed when complete.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict
 
 import apache_beam as beam
@@ -15,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
+from clirdata.align.keywords import Collection
 from clirdata.schemas import SCHEMAS, SORT_KEYS, Reject
 
 
@@ -25,6 +27,15 @@ def table_of(relpath: str) -> str:
 
 def reject_row(reject: Reject) -> tuple[str, dict]:
     return "rejects.parquet", asdict(reject)
+
+
+def collection_rows(collection: Collection) -> Iterator[tuple[str, dict]]:
+    """(relpath, row) for every row of every table of a collection."""
+    for config, tables in (("corpus", collection.corpus), ("queries", collection.queries),
+                           ("qrels", collection.qrels)):
+        for split, rows in tables.items():
+            for row in rows:
+                yield f"{config}/{split}.parquet", row
 
 
 def _sort_key(table: str):
