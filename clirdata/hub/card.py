@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-CONFIGS = ("corpus", "queries", "qrels")
+CONFIGS = ("corpus", "queries", "qrels", "synthetic_queries", "synthetic_qrels")
 
 
 def split_files(files: dict[str, int]) -> dict[str, dict[str, str]]:
@@ -33,9 +33,18 @@ def _yaml_header(manifest: dict, languages: list[str], license_id: str) -> list[
     return lines
 
 
-def render_card(manifest: dict, *, title: str, description: str, license_id: str,
-                licence_note: str, sections: dict[str, str] | None = None) -> str:
-    """The card's Markdown: YAML header, what it is, files and row counts, stages, provenance."""
+def card_text(*, title: str, description: str, license_id: str, licence_note: str,
+              sections: dict[str, str] | None = None) -> dict:
+    """The prose of a card, kept in manifest.json so a later step (synthesize) can render it again."""
+    return {"title": title, "description": description, "license_id": license_id,
+            "licence_note": licence_note, "sections": dict(sections or {})}
+
+
+def render_card(manifest: dict) -> str:
+    """The card's Markdown from the manifest: YAML header, files and row counts, stages, provenance."""
+    title, description = manifest["card"]["title"], manifest["card"]["description"]
+    license_id, licence_note = manifest["card"]["license_id"], manifest["card"]["licence_note"]
+    sections = manifest["card"]["sections"]
     configs = split_files(manifest["files"])
     languages = sorted({split for split in configs.get("corpus", {})} | set(configs.get("queries", {})))
     lines = _yaml_header(manifest, languages, license_id)
@@ -49,7 +58,7 @@ def render_card(manifest: dict, *, title: str, description: str, license_id: str
               "## Build stages", "", "| stage | in | out | rejected |", "|---|---|---|---|"]
     for stage in manifest["stages"]:
         lines.append(f"| {stage['name']} | {stage['in']} | {stage['out']} | {stage['rejected']} |")
-    for heading, body in (sections or {}).items():
+    for heading, body in sections.items():
         lines += ["", f"## {heading}", "", body]
     lines += ["", "## Licence", "", licence_note, "", "## Provenance", "",
               f"Built with clirdata {manifest['clirdata_version']}: `{manifest['command']}`.",

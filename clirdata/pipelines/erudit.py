@@ -6,15 +6,14 @@ import functools
 from dataclasses import asdict, dataclass, field
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
 from clirdata.align.keywords import PairingOptions, pair_records
 from clirdata.extractors.erudit import parse_article
 from clirdata.extractors.langid import DEFAULT_LANGUAGES
 from clirdata.extractors.language_check import check_record
 from clirdata.extractors.oai import OaiRequest, harvest
-from clirdata.hub.card import render_card
-from clirdata.pipelines.manifest import build_manifest, stage_list, write_manifest, write_text_atomic
+from clirdata.hub.card import card_text
+from clirdata.pipelines.manifest import build_manifest, stage_list, write_card_and_manifest
 from clirdata.pipelines.runner import prepare_out_dir, run
 from clirdata.pipelines.sources import InputRef, fingerprint, read_input
 from clirdata.pipelines.steps import Apply, ApplyToAll, Expand
@@ -113,8 +112,7 @@ def run_erudit(build: EruditBuild, options, command: str) -> dict:
                               stages=stage_list(counters, build.stages), files=files,
                               extra={"licenses": licenses})
     q, d = build.pairing.query_lang, build.pairing.doc_lang
-    card = render_card(
-        manifest,
+    manifest["card"] = card_text(
         title=f"Érudit CLIR collection: {q} queries, {d} documents",
         description=(f"A cross-lingual retrieval collection built by clirdata from Érudit article metadata "
                      f"in the style of CLIRudit: `{q}` queries ({build.pairing.mode} mode"
@@ -125,6 +123,5 @@ def run_erudit(build: EruditBuild, options, command: str) -> dict:
         licence_note="Each corpus row carries the licence of its article (`license`). Licences seen: "
                      + ", ".join(f"{name} ({n})" for name, n in licenses.items()) + ".",
     )
-    write_text_atomic(FileSystems.join(build.out_dir, "README.md"), card)
-    write_manifest(build.out_dir, manifest)
+    write_card_and_manifest(build.out_dir, manifest)
     return manifest

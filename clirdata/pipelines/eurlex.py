@@ -16,8 +16,8 @@ from clirdata.align.eurlex import CheckedAct, EurlexPairing, pair_acts
 from clirdata.extractors.eurlex_html import parse_act_html
 from clirdata.extractors.lcs import DEFAULT_MIN_FIDELITY, fidelity
 from clirdata.extractors.pdf import extract_pdf_text
-from clirdata.hub.card import render_card
-from clirdata.pipelines.manifest import build_manifest, stage_list, write_manifest, write_text_atomic
+from clirdata.hub.card import card_text
+from clirdata.pipelines.manifest import build_manifest, stage_list, write_card_and_manifest
 from clirdata.pipelines.runner import prepare_out_dir, run
 from clirdata.pipelines.steps import Apply, ApplyToAll
 from clirdata.pipelines.writers import WriteTables, collection_rows, reject_row
@@ -186,8 +186,8 @@ def run_eurlex(build: EurlexBuild, options, command: str, inputs: dict, extra_st
         table.append(f"| {lang} | {s['pdfs']} | {s['rejected']} | {lcs.get('min', '')} | {lcs.get('median', '')} | "
                      f"{fid.get('min', '')} | {fid.get('median', '')} |")
     q = build.pairing.query_lang
-    card = render_card(
-        manifest, title=f"EUR-Lex CLIR collection ({', '.join(build.pairing.langs)})",
+    manifest["card"] = card_text(
+        title=f"EUR-Lex CLIR collection ({', '.join(build.pairing.langs)})",
         description=(f"EU legislation from EUR-Lex, one corpus row per {build.pairing.unit} and language, built by "
                      f"clirdata from the authoritative HTML. Queries: each act's `{q}` title, relevant to that "
                      f"act's units in every other language (`qrels/{q}_{{lang}}`)."),
@@ -198,6 +198,5 @@ def run_eurlex(build: EurlexBuild, options, command: str, inputs: dict, extra_st
             "(`lcs`, cosine of term frequencies, reported for comparison) and `fidelity` = min(word-overlap F1, "
             f"order-aware unit alignment). Versions whose PDF scores below {build.min_fidelity} are rejected.\n\n"
             + "\n".join(table))})
-    write_text_atomic(FileSystems.join(build.out_dir, "README.md"), card)
-    write_manifest(build.out_dir, manifest)
+    write_card_and_manifest(build.out_dir, manifest)
     return manifest

@@ -10,6 +10,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 
 import clirdata
+from clirdata.hub.card import render_card
 from clirdata.pipelines.steps import METRICS_NAMESPACE
 
 
@@ -62,7 +63,17 @@ def write_text_atomic(path: str, text: str) -> None:
     FileSystems.rename([temporary], [path])
 
 
-def write_manifest(out_dir: str, manifest: dict) -> str:
+def write_card_and_manifest(out_dir: str, manifest: dict) -> None:
+    """README.md rendered from the manifest, then manifest.json: the manifest last, as the seal."""
+    write_text_atomic(FileSystems.join(out_dir, "README.md"), render_card(manifest))
+    write_text_atomic(FileSystems.join(out_dir, "manifest.json"),
+                      json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_manifest(out_dir: str) -> dict:
+    """The manifest of a finished build; raises FileNotFoundError when the build did not finish."""
     path = FileSystems.join(out_dir, "manifest.json")
-    write_text_atomic(path, json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
-    return path
+    if not FileSystems.exists(path):
+        raise FileNotFoundError(f"{path} not found: not a finished clirdata build")
+    with FileSystems.open(path, compression_type="uncompressed") as handle:
+        return json.loads(handle.read().decode("utf-8"))
