@@ -9,9 +9,10 @@ truncated text; hyphenated line ends are a damage the extractor must repair.
 from __future__ import annotations
 
 import random
-from math import ceil
 from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from math import ceil
 from pathlib import Path
 
 from fpdf import FPDF
@@ -26,6 +27,7 @@ LINE_HEIGHT = 4.6  # mm
 MARGIN = 20.0  # mm
 GUTTER = 0.8  # mm: so narrow that pdfminer reads the two columns' lines as one line
 PARAGRAPH_GAP = ""  # a blank line between paragraphs
+CREATED = datetime(2016, 5, 4, tzinfo=timezone.utc)
 MIN_HYPHENATED = 8  # letters: the words that may be broken at a line end
 
 Wrap = Callable[[str, float], list[str]]
@@ -36,6 +38,7 @@ class _OjPdf(FPDF):
 
     def __init__(self) -> None:
         super().__init__(format="A4", unit="mm")
+        self.set_creation_date(CREATED)  # fixed: the same act gives the same bytes
         self.set_auto_page_break(False)
         self.set_margins(MARGIN, MARGIN)
         self.add_font(FONT_NAME, fname=str(FONT))
@@ -113,6 +116,7 @@ def encrypted_pdf(act: ActText) -> bytes:
 def image_only_pdf() -> bytes:
     """A page with a drawn rectangle and no text at all (as a scan without OCR would be)."""
     pdf = FPDF(format="A4", unit="mm")
+    pdf.set_creation_date(CREATED)
     pdf.add_page()
     pdf.set_fill_color(120, 120, 120)
     pdf.rect(30, 40, 150, 200, style="F")
@@ -125,9 +129,12 @@ def corrupt_pdf(act: ActText, keep: float = 0.5) -> bytes:
     return raw[: int(len(raw) * keep)]
 
 
-def lines_pdf(pages: Sequence[Sequence[str]]) -> bytes:
-    """One page per item of `pages`, its lines drawn as given, under the running head."""
+def lines_pdf(pages: Sequence[Sequence[str]], owner_password: str = "") -> bytes:
+    """One page per item of `pages`, its lines drawn as given, under the running head
+    (encrypted with only an owner password, which anyone may open, if one is given)."""
     pdf = _OjPdf()
+    if owner_password:
+        pdf.set_encryption(owner_password=owner_password)
     for lines in pages:
         pdf.add_page()
         for row, line in enumerate(lines):

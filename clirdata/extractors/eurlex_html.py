@@ -374,7 +374,8 @@ class _ActBuilder:
         if article is None:
             article = self._article = self._open(block.unit_id, "article")
         start = _PARAGRAPH_START.match(block.text)
-        if not self._explicit_paragraphs and not block.table and start and int(start.group(1)) == self._paragraph_no + 1:
+        numbered = start is not None and int(start.group(1)) == self._paragraph_no + 1
+        if numbered and not self._explicit_paragraphs and not block.table:
             self._paragraph_no += 1
             paragraph_id = f"{_paragraph_prefix(article.id)}.{self._paragraph_no:03d}"
             self._open(paragraph_id, "paragraph").text.append(block.text)

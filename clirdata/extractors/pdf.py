@@ -1,12 +1,12 @@
 """PDF bytes to text, page by page, with pdfminer.six: running heads, page numbers and
 line-end hyphens removed; bounded in size, pages and time.
 
-The time limit is checked inside pdfminer's page interpreter (at every glyph and path it
-renders) and between pages, so work stops within one drawing operation. Two steps cannot
-be interrupted: reading the cross-reference table (linear in the size, which `max_bytes`
-bounds) and the layout analysis of one page once it is drawn. A subprocess could kill even
-those, but costs a process per PDF and is unsafe to fork inside threaded Beam workers; the
-in-process check keeps the function pure and cheap.
+The time limit is checked between pages and inside pdfminer's page interpreter (every 256
+glyphs or paths drawn), so work stops a few hundred drawing operations after the deadline,
+even on a pathological page. Two steps cannot be interrupted: reading the cross-reference
+table (linear in the size, which `max_bytes` bounds) and the layout analysis of a page once
+drawn. A subprocess could be killed even there, but costs a process start per PDF and forking
+inside multi-threaded Beam workers is unsafe; the in-process check keeps the function pure.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from io import BytesIO
 from math import ceil
 from time import monotonic
+from typing import Any
 
 from pdfminer.converter import PDFPageAggregator
 from pdfminer.layout import LAParams, LTFigure, LTPage, LTTextBox, LTTextLine
@@ -37,7 +38,8 @@ _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
 _PAGE_NUMBER = re.compile(r"^(?:-\s*)?\d{1,4}(?:\s*-)?$")
 _OJ_REFERENCE = re.compile(r"^[LC]\s?\d{1,4}\s?/\s?\d{1,4}$")
-_OJ_HEAD = re.compile(r"\b[LC]\s?\d{1,4}/\d{1,4}\b.*\b\d{1,2}\.\d{1,2}\.\d{4}\b|\b\d{1,2}\.\d{1,2}\.\d{4}\b.*\b[LC]\s?\d{1,4}/\d{1,4}\b")
+_OJ_REF, _DATE = r"\b[LC]\s?\d{1,4}/\d{1,4}\b", r"\b\d{1,2}\.\d{1,2}\.\d{4}\b"
+_OJ_HEAD = re.compile(rf"{_OJ_REF}.*{_DATE}|{_DATE}.*{_OJ_REF}")  # "L 119/3 … 4.5.2016", either way round
 _LINE_END_HYPHEN = re.compile(r"[^\W\d_][-\u00ad]$")
 
 
@@ -62,11 +64,11 @@ class _DeadlineAggregator(PDFPageAggregator):
         if self._ticks % _TICK == 0 and monotonic() > self._deadline:
             raise _Timeout
 
-    def render_char(self, *args, **kwargs) -> float:  # type: ignore[no-untyped-def]
+    def render_char(self, *args: Any, **kwargs: Any) -> float:
         self._tick()
         return super().render_char(*args, **kwargs)
 
-    def paint_path(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def paint_path(self, *args: Any, **kwargs: Any) -> None:
         self._tick()
         super().paint_path(*args, **kwargs)
 
@@ -80,7 +82,10 @@ def extract_pdf_text(
     uri: str = "",
     celex: str = "",
 ) -> PdfText | Reject:
-    """The text of every page; encrypted, corrupt, image-only, oversized or slow PDFs are Rejects."""
+    """The text of every page; encrypted, corrupt, image-only, oversized or slow PDFs are Rejects.
+
+    `uri` and `celex` only label the Reject (its `source_uri` and `source_id`).
+    """
 
     def reject(reason: str, detail: str) -> Reject:
         return Reject(SOURCE, uri, STAGE, reason, detail, celex)
@@ -150,12 +155,16 @@ def _strip_running_lines(pages: list[list[tuple[str, float]]]) -> list[list[str]
     if its shape recurs at the edge of at least half the pages (and of two pages at least).
     """
     edges = [_edge_indexes(lines) for lines in pages]
-    shapes = Counter(shape for lines, edge in zip(pages, edges) for shape in {_shape(lines[i][0]) for i in edge})
+    shapes = Counter(shape for lines, edge in zip(pages, edges, strict=True) for shape in _edge_shapes(lines, edge))
     recurring = {shape for shape, n in shapes.items() if n >= max(2, ceil(len(pages) / 2))}
     return [
         [text for i, (text, _) in enumerate(lines) if not (i in edge and _is_running(text, recurring))]
-        for lines, edge in zip(pages, edges)
+        for lines, edge in zip(pages, edges, strict=True)
     ]
+
+
+def _edge_shapes(lines: list[tuple[str, float]], edge: set[int]) -> set[str]:
+    return {_shape(lines[i][0]) for i in edge}
 
 
 def _edge_indexes(lines: list[tuple[str, float]]) -> set[int]:

@@ -25,6 +25,7 @@ from clirdata.schemas import Outcome, Reject
 from clirdata.schemas.legal import ActText, PdfText
 
 STAGES = ["extract", "extract-pdf", "fidelity", "pair"]
+_EXTENSIONS = ("xhtml", "html", "htm", "pdf")  # other files in the folder (a README) are not inputs
 _NAME = re.compile(r"^(?P<celex>[0-9A-Z()\-]+)_(?P<lang>[A-Za-z]{2})\.(?P<ext>xhtml|html|htm|pdf)$")
 
 
@@ -45,11 +46,12 @@ class ExtractedAct:
 
 
 def list_act_files(location: str, langs: tuple[str, ...]) -> tuple[list[ActFiles], list[Reject], int]:
-    """Group `{CELEX}_{LANG}.{html,xhtml,pdf}` files by act and language.
+    """Group the `{CELEX}_{LANG}.{html,xhtml,pdf}` files of a folder by act and language.
 
     Returns the groups, rejects for files that cannot be used, and the number of files seen.
     """
-    paths = sorted(m.path for m in FileSystems.match([FileSystems.join(location.rstrip("/"), "*")])[0].metadata_list)
+    patterns = [FileSystems.join(location.rstrip("/"), f"*.{ext}") for ext in _EXTENSIONS]
+    paths = sorted(m.path for result in FileSystems.match(patterns) for m in result.metadata_list)
     groups: dict[tuple[str, str], dict[str, str]] = {}
     rejects = []
     for path in paths:

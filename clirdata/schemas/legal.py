@@ -11,8 +11,9 @@ UNIT_KINDS = ("preamble", "recital", "article", "paragraph", "annex")
 class Unit:
     """One addressable piece of an act, with an id identical in every language.
 
-    Ids: ``pbl_1`` (preamble), ``rct_12`` (recital), ``art_7`` (article: heading and any
-    text outside its numbered paragraphs), ``007.001`` (paragraph 1 of article 7), ``anx_I``.
+    Ids: ``pbl_1`` (preamble; ``pbl_2`` its part after the recitals), ``rct_12`` (recital),
+    ``art_7`` (article: heading and any text outside its numbered paragraphs), ``007.001``
+    (paragraph 1 of article 7), ``anx_I`` (annex).
     """
 
     id: str

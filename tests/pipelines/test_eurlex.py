@@ -38,7 +38,8 @@ def folder(tmp_path_factory) -> Path:
     eprivacy_path, _ = act_of("eprivacy_02002L0058-20091219_EN.html", "02002L0058-20091219", "en")
     shutil.copy(eprivacy_path, folder / "02002L0058-20091219_EN.html")
     (folder / "02002L0058-20091219_EN.pdf").write_bytes(pdfgen.faithful_pdf(en))  # the wrong act's PDF
-    (folder / "notes.txt").write_text("not an act")
+    (folder / "notes.html").write_text("not an act")
+    (folder / "README.md").write_text("not an input at all")
     (folder / "32099R0001_EN.pdf").write_bytes(pdfgen.faithful_pdf(en))  # a PDF without its HTML
     return folder
 
@@ -56,7 +57,7 @@ def test_faithful_pdfs_pass_and_bad_ones_are_rejected_with_scores(folder, tmp_pa
     rejects = {(Path(r["source_uri"]).name, r["stage"], r["reason"]): r for r in pq.read_table(out / "rejects.parquet").to_pylist()}
     assert set(rejects) == {("32013R0575_EN.html", "fidelity", "low-fidelity"),
                             ("02002L0058-20091219_EN.html", "fidelity", "low-fidelity"),
-                            ("notes.txt", "list", "unrecognised-name"),
+                            ("notes.html", "list", "unrecognised-name"),
                             ("32099R0001_EN.pdf", "list", "no-html")}
     scores = json.loads(rejects[("02002L0058-20091219_EN.html", "fidelity", "low-fidelity")]["detail"])
     assert scores["fidelity"] < scores["min_fidelity"] and 0 <= scores["lcs"] <= 1
