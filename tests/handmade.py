@@ -74,4 +74,4 @@ def article_xml(source_id: str) -> bytes:
             f'<liensimple xmlns:xlink="http://www.w3.org/1999/xlink" '
             f'xlink:href="http://creativecommons.org/licenses/by/4.0/">CC</liensimple></droitsauteur></admin>'
             f'<liminaire><grtitre>{"".join(parts)}</grtitre>{resumes}'
-            f'<grmotcle lang="en">{motcles}</grmotcle></liminaire></article>').encode("utf-8")
+            f'<grmotcle lang="en">{motcles}</grmotcle></liminaire></article>').encode()

@@ -16,7 +16,14 @@ from clirdata.hub.card import card_text
 from clirdata.pipelines.manifest import build_manifest, stage_list, write_card_and_manifest
 from clirdata.pipelines.runner import prepare_out_dir, run
 from clirdata.pipelines.sources import InputRef, fingerprint, read_input
-from clirdata.pipelines.steps import Apply, ApplyToAll, Expand
+from clirdata.pipelines.steps import REJECTS, Apply, ApplyToAll, Expand
+from clirdata.pipelines.synthesize import (
+    SynthesisRun,
+    Synthesize,
+    collection_passages,
+    synthesis_card_section,
+    synthesis_summary,
+)
 from clirdata.pipelines.writers import WriteTables, collection_rows, reject_row
 from clirdata.schemas import Outcome
 
@@ -35,21 +42,23 @@ class EruditBuild:
     oai: OaiRequest | None = None
     oai_delay_s: float = 1.0
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    synthesis: SynthesisRun | None = None
 
     @property
     def stages(self) -> list[str]:
-        return OAI_STAGES if self.oai else FILE_STAGES
+        return (OAI_STAGES if self.oai else FILE_STAGES) + (["synthesize"] if self.synthesis else [])
 
     def expected_files(self) -> list[str]:
         q, d = self.pairing.query_lang, self.pairing.doc_lang
         files = [f"corpus/{d}.parquet", f"queries/{q}.parquet", f"qrels/{q}_{d}.parquet", "rejects.parquet"]
         if self.pairing.mode == "keywords" and q != d:
             files += [f"corpus/{q}.parquet", f"qrels/{q}_{q}.parquet"]
-        return files
+        return files + (self.synthesis.files() if self.synthesis else [])
 
     def describe(self) -> dict:
         return {"pairing": asdict(self.pairing), "oai": asdict(self.oai) if self.oai else None,
-                "languages": list(self.languages)}
+                "languages": list(self.languages),
+                "synthesis": self.synthesis.describe() if self.synthesis else None}
 
 
 def pair_step(records: list, options: PairingOptions) -> Outcome:
@@ -85,9 +94,15 @@ class EruditCollection(beam.PTransform):
             records, rejects = extracted.ok, [raw.rejects, extracted.rejects]
         checked = records | Apply(functools.partial(check_record, candidates=build.languages), "check")
         paired = checked.ok | ApplyToAll(functools.partial(pair_step, options=build.pairing), "pair")
-        rows = paired.ok | "rows" >> beam.FlatMap(collection_rows)
-        reject_rows = (rejects + [checked.rejects, paired.rejects]) | "all rejects" >> beam.Flatten()
-        return ((rows, reject_rows | "reject rows" >> beam.Map(reject_row))
+        rows = [paired.ok | "rows" >> beam.FlatMap(collection_rows)]
+        rejects += [checked.rejects, paired.rejects]
+        if build.synthesis:
+            generated = (paired.ok | "passages" >> beam.FlatMap(collection_passages, build.synthesis)
+                         | Synthesize(build.synthesis))
+            rows.append(generated.ok)
+            rejects.append(generated[REJECTS])
+        reject_rows = rejects | "all rejects" >> beam.Flatten() | "reject rows" >> beam.Map(reject_row)
+        return ((*rows, reject_rows)
                 | "all rows" >> beam.Flatten()
                 | WriteTables(build.out_dir, build.expected_files()))
 
@@ -108,9 +123,11 @@ def run_erudit(build: EruditBuild, options, command: str) -> dict:
                                                         **fingerprint(list(build.inputs))}
     files, counters = run(lambda p: p | EruditCollection(build), options, build.out_dir)
     licenses = dict(sorted(counters.pop("license", {}).items()))
+    extra = {"licenses": licenses}
+    if build.synthesis:
+        extra["synthesis"] = synthesis_summary(counters, build.synthesis)
     manifest = build_manifest(command=command, options=build.describe(), inputs=inputs,
-                              stages=stage_list(counters, build.stages), files=files,
-                              extra={"licenses": licenses})
+                              stages=stage_list(counters, build.stages), files=files, extra=extra)
     q, d = build.pairing.query_lang, build.pairing.doc_lang
     manifest["card"] = card_text(
         title=f"Érudit CLIR collection: {q} queries, {d} documents",
@@ -122,6 +139,7 @@ def run_erudit(build: EruditBuild, options, command: str) -> dict:
         license_id=_license_id(licenses),
         licence_note="Each corpus row carries the licence of its article (`license`). Licences seen: "
                      + ", ".join(f"{name} ({n})" for name, n in licenses.items()) + ".",
+        sections={"Synthetic queries": synthesis_card_section(extra["synthesis"])} if build.synthesis else None,
     )
     write_card_and_manifest(build.out_dir, manifest)
     return manifest

@@ -65,6 +65,8 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
     "queries": ("_id",),
     "qrels": ("query-id", "corpus-id"),
     "rejects": ("stage", "source_uri", "reason", "source_id", "detail"),
+    "synthetic_queries": ("_id",),
+    "synthetic_qrels": ("query-id", "corpus-id"),
 }
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -72,6 +74,9 @@ SCHEMAS: dict[str, pa.Schema] = {
     "queries": QUERIES,
     "qrels": QRELS,
     "rejects": REJECTS,
+    # LLM-written queries live in configs of their own, apart from the test queries.
+    "synthetic_queries": QUERIES,
+    "synthetic_qrels": QRELS,
 }
 
 

@@ -42,7 +42,7 @@ def oai_page(records_xml: str = "", token: str | None = None, size: int | None =
         f'<OAI-PMH xmlns="{OAI_NS}"><responseDate>2016-01-01T00:00:00Z</responseDate>'
         '<request verb="ListRecords">http://repo.example/oai</request>'
         f"<ListRecords>{records_xml}{token_xml}</ListRecords></OAI-PMH>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def oai_error(code: str, message: str) -> bytes:
@@ -51,7 +51,7 @@ def oai_error(code: str, message: str) -> bytes:
         f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="{OAI_NS}">'
         '<responseDate>2016-01-01T00:00:00Z</responseDate><request>http://repo.example/oai</request>'
         f'<error code="{code}">{message}</error></OAI-PMH>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def dc_record(identifier: str, dc_xml: str, status: str = "") -> str:

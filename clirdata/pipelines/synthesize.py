@@ -1,0 +1,171 @@
+"""Query synthesis as Beam steps: passages -> batches -> one backend call a batch -> rows.
+
+The backend (a vLLM engine, an HTTP client, a llama.cpp model) is created once per worker in
+`DoFn.setup`, never once per bundle; the cache makes a rerun or a resumed run skip every
+prompt already answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from clirdata.align.keywords import Collection
+from clirdata.pipelines.manifest import (
+    read_manifest,
+    stage_list,
+    write_card_and_manifest,
+)
+from clirdata.pipelines.runner import run, written_files
+from clirdata.pipelines.steps import REJECTS, _Counters
+from clirdata.pipelines.writers import WriteTables, reject_row
+from clirdata.synthesis.backends import create_backend
+from clirdata.synthesis.cache import GenerationCache
+from clirdata.synthesis.prompts import load_templates
+from clirdata.synthesis.synthesize import Passage, SynthesisConfig, synthesize_batch
+
+STAGE = "synthesize"
+
+
+@dataclass(frozen=True)
+class SynthesisRun:
+    """Which model writes the queries, how, and where its answers are cached."""
+
+    backend: str
+    model: str
+    doc_lang: str
+    config: SynthesisConfig
+    cache_dir: str
+    backend_options: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 256
+    max_docs: int | None = None
+
+    def files(self) -> list[str]:
+        return [f"synthetic_queries/{q}.parquet" for q in self.config.query_langs] + [
+            f"synthetic_qrels/{q}_{self.doc_lang}.parquet" for q in self.config.query_langs]
+
+    @property
+    def model_name(self) -> str:
+        """The model as outputs name it: a GGUF file's name, not its machine-specific path."""
+        return Path(self.model).name if self.backend == "llamacpp" else self.model
+
+    def describe(self) -> dict:
+        return {"backend": self.backend, "model": self.model_name, "doc_lang": self.doc_lang,
+                "query_langs": list(self.config.query_langs), "per_doc": self.config.per_doc,
+                "shots": self.config.shots, "sampling": asdict(self.config.sampling),
+                "prompt_version": load_templates(self.config.template).version, "max_docs": self.max_docs}
+
+
+def passage_of(row: dict) -> Passage:
+    return Passage(doc_id=row["_id"], source_id=row["source_id"], title=row["title"] or "",
+                   text=row["text"] or "", lang=row["lang"], source=row["source"] or "")
+
+
+def select_passages(rows: list[dict], max_docs: int | None) -> list[Passage]:
+    """The first `max_docs` corpus rows by id (all when None): the same choice on every run."""
+    ordered = sorted(rows, key=lambda row: row["_id"])
+    return [passage_of(row) for row in ordered[:max_docs]]
+
+
+class _SynthesizeFn(beam.DoFn):
+    def __init__(self, run_spec: SynthesisRun):
+        self._run = run_spec
+
+    def setup(self) -> None:
+        self._backend = create_backend(self._run.backend, self._run.model, **self._run.backend_options)
+        self._cache = GenerationCache(self._run.cache_dir)
+        self._counters = _Counters()
+
+    def process(self, batch: list[Passage]):
+        result = synthesize_batch(batch, self._backend, self._cache, self._run.config)
+        counts = result.counts
+        prompts = counts["generated"] + counts["cached"]
+        self._counters.inc(STAGE, "in", prompts)
+        self._counters.inc(STAGE, "out", counts["kept"])
+        self._counters.inc(STAGE, "rejected", prompts - counts["kept"])
+        self._counters.inc("synthesis", "generated", counts["generated"])
+        self._counters.inc("synthesis", "cached", counts["cached"])
+        for reason, n in counts["dropped"].items():
+            self._counters.inc("synthesis-dropped", reason, n)
+        for row in result.queries:
+            yield f"synthetic_queries/{row['lang']}.parquet", row
+        for row, query in zip(result.qrels, result.queries, strict=True):
+            yield f"synthetic_qrels/{query['lang']}_{self._run.doc_lang}.parquet", row
+        for reject in result.rejects:
+            yield beam.pvalue.TaggedOutput(REJECTS, reject)
+
+
+class Synthesize(beam.PTransform):
+    """Passages -> (relpath, row) pairs of synthetic queries and qrels, plus a 'rejects' output."""
+
+    def __init__(self, run_spec: SynthesisRun):
+        super().__init__()
+        self._run = run_spec
+
+    def expand(self, passages):
+        return (passages
+                | "batches" >> beam.BatchElements(min_batch_size=self._run.batch_size,
+                                                  max_batch_size=self._run.batch_size)
+                | "generate" >> beam.ParDo(_SynthesizeFn(self._run)).with_outputs(REJECTS, main="ok"))
+
+
+def collection_passages(collection: Collection, run_spec: SynthesisRun) -> list[Passage]:
+    """The passages of a freshly paired collection, for `build ... --synthesize`."""
+    return select_passages(collection.corpus.get(run_spec.doc_lang, []), run_spec.max_docs)
+
+
+def synthesis_summary(counters: dict[str, dict[str, int]], run_spec: SynthesisRun) -> dict:
+    """manifest.json's "synthesis" section: what was generated, reused, kept and dropped why."""
+    made = counters.get("synthesis", {})
+    return {**run_spec.describe(), "generated": made.get("generated", 0), "cached": made.get("cached", 0),
+            "kept": counters.get(STAGE, {}).get("out", 0),
+            "dropped": dict(sorted(counters.get("synthesis-dropped", {}).items()))}
+
+
+def synthesis_card_section(summary: dict) -> str:
+    dropped = ", ".join(f"{reason} {n}" for reason, n in summary["dropped"].items()) or "none"
+    return (f"`synthetic_queries/` holds queries written by `{summary['model']}` ({summary['backend']} backend) "
+            f"with summarize-then-ask prompting (SWIM-IR), prompt `{summary['prompt_version']}`, "
+            f"{summary['shots']} exemplars, {summary['per_doc']} per passage and language; `synthetic_qrels/` "
+            f"pairs each with its passage. They are kept apart from the test queries so that evaluation on "
+            f"`queries`/`qrels` stays clean. Generated {summary['generated']}, from cache {summary['cached']}, "
+            f"kept {summary['kept']}; dropped: {dropped}. Check the model's licence before you publish them.")
+
+
+def _read_rows(path: str) -> list[dict]:
+    with FileSystems.open(path, compression_type="uncompressed") as handle:
+        return pq.read_table(handle).to_pylist()
+
+
+def run_synthesis(out_dir: str, run_spec: SynthesisRun, options, command: str) -> dict:
+    """Add synthetic queries to a finished build in OUT/, then update its manifest and card."""
+    manifest = read_manifest(out_dir)
+    corpus = FileSystems.join(out_dir, f"corpus/{run_spec.doc_lang}.parquet")
+    if not FileSystems.exists(corpus):
+        raise FileNotFoundError(f"{corpus} not found: is {run_spec.doc_lang!r} a document language of this build?")
+    passages = select_passages(_read_rows(corpus), run_spec.max_docs)
+    # rejects.parquet is rewritten whole: earlier rejects stay, those of an earlier synthesis go.
+    earlier = [("rejects.parquet", row) for row in _read_rows(FileSystems.join(out_dir, "rejects.parquet"))
+               if row["stage"] != STAGE]
+
+    def build(pipeline):
+        generated = pipeline | "passages" >> beam.Create(passages) | Synthesize(run_spec)
+        kept_rejects = pipeline | "earlier rejects" >> beam.Create(earlier)
+        return ((generated.ok, generated[REJECTS] | "reject rows" >> beam.Map(reject_row), kept_rejects)
+                | "rows" >> beam.Flatten()
+                | WriteTables(out_dir, run_spec.files() + ["rejects.parquet"]))
+
+    _, counters = run(build, options, out_dir)
+    summary = synthesis_summary(counters, run_spec)
+    manifest["stages"] = [s for s in manifest["stages"] if s["name"] != STAGE] + stage_list(counters, [STAGE])
+    manifest["synthesis"] = summary
+    manifest["files"] = written_files(out_dir)
+    manifest.setdefault("commands", []).append(command)
+    manifest["card"]["sections"]["Synthetic queries"] = synthesis_card_section(summary)
+    write_card_and_manifest(out_dir, manifest)
+    return manifest
