@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import asdict, dataclass, field
 
 import apache_beam as beam
@@ -27,6 +28,7 @@ from clirdata.pipelines.synthesize import (
 from clirdata.pipelines.writers import WriteTables, collection_rows, reject_row
 from clirdata.schemas import Outcome
 
+_LOG = logging.getLogger("clirdata")
 FILE_STAGES = ["read", "extract", "check", "check-fields", "pair"]
 OAI_STAGES = ["harvest", "check", "check-fields", "pair"]
 
@@ -73,6 +75,11 @@ def pair_step(records: list, options: PairingOptions) -> Outcome:
     return Outcome(collection, tuple(collection.rejects), tuple(counts))
 
 
+def log_harvest_progress(done: int, total: int) -> None:
+    """One log line a page: records so far, of completeListSize when the server gives it."""
+    _LOG.info("harvest: %d records%s", done, f" of {total}" if total else "")
+
+
 class EruditCollection(beam.PTransform):
     """The whole Érudit build as one composite: it reads like the flow in DESIGN.md."""
 
@@ -84,8 +91,8 @@ class EruditCollection(beam.PTransform):
         build = self._build
         rejects = []
         if build.oai:
-            harvested = (pbegin | "oai request" >> beam.Create([build.oai])
-                         | Expand(functools.partial(harvest, delay_s=build.oai_delay_s), "harvest"))
+            harvest_step = functools.partial(harvest, delay_s=build.oai_delay_s, progress=log_harvest_progress)
+            harvested = pbegin | "oai request" >> beam.Create([build.oai]) | Expand(harvest_step, "harvest")
             records, rejects = harvested.ok, [harvested.rejects]
         else:
             raw = (pbegin | "inputs" >> beam.Create(list(build.inputs))

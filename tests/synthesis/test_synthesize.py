@@ -342,3 +342,19 @@ def test_real_small_model_writes_queries_on_cpu(tmp_path):
     again = synthesize_batch(PASSAGES[:3], model, GenerationCache(tmp_path), config)
     assert again.counts["generated"] == 0 and len(model.answers) == 3
     assert again.queries == result.queries
+
+
+def test_a_failing_server_drops_with_a_reason_and_caches_nothing(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port on 127.0.0.1 where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    backend = create_backend("openai", "served-model", base_url=f"http://127.0.0.1:{port}/v1", retries=1, timeout=2)
+    cache = GenerationCache(tmp_path)
+    config = SynthesisConfig(query_langs=("en",))
+    result = synthesize_batch(PASSAGES[:2], backend, cache, config)
+    assert result.counts == {"generated": 2, "cached": 0, "kept": 0, "dropped": {"backend-error": 2}}
+    assert {r.reason for r in result.rejects} == {"backend-error"}
+    again = synthesize_batch(PASSAGES[:2], backend, cache, config)
+    assert again.counts["cached"] == 0  # failures were not cached: the next run asks again
