@@ -66,6 +66,16 @@ def _print_summary(manifest: dict, out_dir: str) -> None:
     _console.print(files)
 
 
+def _command(ctx: click.Context) -> str:
+    """The command line as typed (for the manifest and the card), or as click parsed it in tests."""
+    argv = ctx.obj.get("argv")
+    if argv is not None:
+        return shlex.join(["clirdata", *argv])
+    options = " ".join(f"--{name.replace('_', '-')}={value}" for name, value in ctx.params.items()
+                       if value not in (None, False))
+    return f"{ctx.command_path} {options}"
+
+
 def _finish(manifest: dict, out_dir: str, config: str = "queries") -> None:
     _print_summary(manifest, out_dir)
     if not any(rows for path, rows in manifest["files"].items() if path.startswith(config + "/")):
@@ -191,7 +201,7 @@ def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, query
     run_spec = _synthesis_run(doc_lang, query_lang, **synthesis) if with_synthesis else None
     build_spec = EruditBuild(out_dir=out_dir, pairing=pairing, inputs=inputs, oai=oai, oai_delay_s=oai_delay,
                              input_location="" if oai else location, synthesis=run_spec)
-    command = "clirdata " + shlex.join(sys.argv[1:]) if sys.argv else "clirdata build erudit"
+    command = _command(ctx)
     with _console.status("Building (Beam pipeline running)..."):
         manifest = run_erudit(build_spec, make_options(ctx.obj.get("beam_args"), workers), command)
     _finish(manifest, out_dir)
@@ -266,7 +276,7 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, langs
     build_spec = EurlexBuild(out_dir=out_dir, acts=tuple(acts), pairing=pairing,
                              min_fidelity=DEFAULT_MIN_FIDELITY if min_fidelity is None else min_fidelity,
                              pre_rejects=tuple(pre_rejects + list_rejects))
-    command = "clirdata " + shlex.join(sys.argv[1:])
+    command = _command(ctx)
     _console.print(f"Building {len(acts)} language versions from {location}")
     with _console.status("Building (Beam pipeline running)..."):
         manifest = run_eurlex(build_spec, make_options(ctx.obj.get("beam_args"), workers), command,
@@ -291,7 +301,7 @@ def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str,
     from clirdata.pipelines.synthesize import run_synthesis
 
     run_spec = _synthesis_run(doc_lang, query_lang, **synthesis)
-    command = "clirdata " + shlex.join(sys.argv[1:])
+    command = _command(ctx)
     _console.print(f"Synthesizing {query_lang} queries for {doc_lang} passages with {run_spec.model} "
                    f"({run_spec.backend})")
     try:
@@ -314,9 +324,16 @@ def split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point."""
-    ours, beam_args = split_beam_args(list(sys.argv[1:] if argv is None else argv))
-    cli.main(args=ours, prog_name="clirdata", obj={"beam_args": beam_args})
+    """Console entry point: a failure is one clear line and exit code 1 (-v shows the traceback)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ours, beam_args = split_beam_args(argv)
+    try:
+        cli.main(args=ours, prog_name="clirdata", obj={"beam_args": beam_args, "argv": argv})
+    except Exception as error:  # noqa: BLE001 - the last line of defence of a command-line tool
+        if "-v" in ours or "--verbose" in ours:
+            raise
+        _console.print(f"[red]clirdata: {type(error).__name__}: {error}[/red] (run with -v for the traceback)")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

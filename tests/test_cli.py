@@ -101,3 +101,18 @@ def test_usage_errors_exit_2(tmp_path):
                             obj={"beam_args": []})
     assert nothing.exit_code == 2 and "no XML files" in nothing.output
     assert runner.invoke(cli, ["build", "erudit", "--help"]).output.count("--query-mode") == 1
+
+
+def test_a_failing_build_is_one_clear_line_and_exit_1(capsys, tmp_path):
+    import pytest
+
+    from clirdata.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["build", "erudit", str(tmp_path / "none.xml"), "--out", "/proc/clirdata-cannot-write-here"])
+    assert exited.value.code == 2  # no input: a usage error
+    (tmp_path / "a.xml").write_bytes(b"<article/>")
+    with pytest.raises(SystemExit) as exited:
+        main(["build", "erudit", str(tmp_path / "a.xml"), "--out", "/proc/clirdata-cannot-write-here"])
+    assert exited.value.code == 1
+    assert "clirdata: " in capsys.readouterr().err
