@@ -181,7 +181,7 @@ def top(probs: Probs) -> tuple[str | None, float]:
 
 
 def accuracy(items: list[Item], probs: list[Probs]) -> float:
-    return sum(top(p)[0] == lang for (lang, _, _), p in zip(items, probs)) / max(len(items), 1)
+    return sum(top(p)[0] == lang for (lang, _, _), p in zip(items, probs, strict=True)) / max(len(items), 1)
 
 
 def flags(text: str, probs: Probs, declared: str, threshold: float, min_length: bool = True) -> bool:
@@ -194,14 +194,14 @@ def flags(text: str, probs: Probs, declared: str, threshold: float, min_length: 
 
 def worst_wrong(items: list[Item], probs: list[Probs]) -> float:
     """Highest confidence of a wrong top language on a judgeable text (calibration: lower is better)."""
-    return max((top(p)[1] for (lang, _, t), p in zip(items, probs)
+    return max((top(p)[1] for (lang, _, t), p in zip(items, probs, strict=True)
                 if not langid.too_short_to_judge(t) and top(p)[0] != lang), default=0.0)
 
 
 def mismatch_rates(items: list[Item], probs: list[Probs], threshold: float) -> tuple[float, float]:
     """(false-mismatch rate with the true language declared, share flagged with a wrong one declared)."""
-    false = sum(flags(t, p, lang, threshold) for (lang, _, t), p in zip(items, probs))
-    wrong = [(t, p, d) for (lang, _, t), p in zip(items, probs) for d in LABELLED if d != lang]
+    false = sum(flags(t, p, lang, threshold) for (lang, _, t), p in zip(items, probs, strict=True))
+    wrong = [(t, p, d) for (lang, _, t), p in zip(items, probs, strict=True) for d in LABELLED if d != lang]
     caught = sum(flags(t, p, d, threshold) for t, p, d in wrong)
     return false / len(items), caught / len(wrong)
 
@@ -319,7 +319,7 @@ def main() -> None:
 
 def print_table(head: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
-    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |"  # noqa: E731
     print(line(head))
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:

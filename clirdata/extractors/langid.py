@@ -94,7 +94,7 @@ def detect_language(text: str, candidates: Iterable[str] = DEFAULT_LANGUAGES) ->
 def check_declared_language(
     text: str, declared: str, candidates: Iterable[str] = DEFAULT_LANGUAGES
 ) -> str | None:
-    """None when the text agrees with `declared` or is too short to judge; otherwise the detected language code (a mismatch).
+    """None when the text agrees with `declared` or is too short to judge; else the detected code (a mismatch).
 
     Only a detection at least MISMATCH_CONFIDENCE sure counts, so that a short title full of
     foreign proper nouns keeps its declared language; an unsupported `declared` is never contradicted.

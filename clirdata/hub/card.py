@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-CONFIGS = ("corpus", "queries", "qrels", "synthetic_queries", "synthetic_qrels")
+from clirdata.schemas import CONFIG_TABLES
 
 
 def split_files(files: dict[str, int]) -> dict[str, dict[str, str]]:
@@ -16,7 +16,7 @@ def split_files(files: dict[str, int]) -> dict[str, dict[str, str]]:
     configs: dict[str, dict[str, str]] = defaultdict(dict)
     for relpath in sorted(files):
         config, _, name = relpath.partition("/")
-        if config in CONFIGS and name.endswith(".parquet"):
+        if config in CONFIG_TABLES and name.endswith(".parquet"):
             configs[config][name.removesuffix(".parquet")] = relpath
     return configs
 

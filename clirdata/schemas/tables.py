@@ -80,6 +80,9 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+# The tables written as `{table}/{split}.parquet`, each a config of the dataset card.
+CONFIG_TABLES: tuple[str, ...] = ("corpus", "queries", "qrels", "synthetic_queries", "synthetic_qrels")
+
 _COLUMNS: dict[str, tuple[str, ...]] = {table: tuple(schema.names) for table, schema in SCHEMAS.items()}
 
 

@@ -120,7 +120,9 @@ def test_same_input_gives_byte_identical_parquet(built, tmp_path):
     for relpath in data_files:
         if relpath.name != "rejects.parquet":  # rejects name their (different) input paths
             assert (out / relpath).read_bytes() == (again / relpath).read_bytes(), relpath
-    reasons = lambda o: sorted((Path(r["source_uri"]).name, r["reason"]) for r in rows(o, "rejects.parquet"))
+    def reasons(folder: Path) -> list[tuple[str, str]]:
+        return sorted((Path(r["source_uri"]).name, r["reason"]) for r in rows(folder, "rejects.parquet"))
+
     assert reasons(out) == reasons(again)
 
 

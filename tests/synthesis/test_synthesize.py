@@ -100,7 +100,7 @@ class ScriptedModel:
 
     def generate(self, batch: Sequence[list[dict]], params) -> list[str]:
         self.calls.append(list(batch))
-        return [self.script(c, p) for c, p in zip(batch, per_prompt(params, len(batch)))]
+        return [self.script(c, p) for c, p in zip(batch, per_prompt(params, len(batch)), strict=True)]
 
 
 CONFIG = SynthesisConfig(query_langs=("en", "fr"), shots=2)
