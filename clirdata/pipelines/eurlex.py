@@ -24,6 +24,7 @@ from clirdata.pipelines.writers import WriteTables, collection_rows, reject_row
 from clirdata.schemas import Outcome, Reject
 from clirdata.schemas.legal import ActText, PdfText
 
+WORST_UNITS = 5  # per-unit scores named in a fidelity reject: where the PDF text went wrong
 STAGES = ["extract", "extract-pdf", "fidelity", "pair"]
 _EXTENSIONS = ("xhtml", "html", "htm", "pdf")  # other files in the folder (a README) are not inputs
 _NAME = re.compile(r"^(?P<celex>[0-9A-Z()\-]+)_(?P<lang>[A-Za-z]{2})\.(?P<ext>xhtml|html|htm|pdf)$")
@@ -100,8 +101,10 @@ def check_fidelity(extracted: ExtractedAct, min_fidelity: float) -> CheckedAct |
         return CheckedAct(extracted.act)
     report = fidelity(extracted.pdf.text, extracted.act.units)
     if report.fidelity < min_fidelity:
+        worst = sorted(report.per_unit, key=lambda unit: unit[2])[:WORST_UNITS]
         scores = {"lcs": round(report.lcs, 4), "overlap_f1": round(report.overlap_f1, 4),
-                  "order": round(report.order, 4), "fidelity": round(report.fidelity, 4), "min_fidelity": min_fidelity}
+                  "order": round(report.order, 4), "fidelity": round(report.fidelity, 4), "min_fidelity": min_fidelity,
+                  "worst_units": [{"unit": u, "lcs": round(lcs, 4), "score": round(score, 4)} for u, lcs, score in worst]}
         return Reject("eurlex", extracted.act.source_uri, "fidelity", "low-fidelity", json.dumps(scores),
                       extracted.act.celex)
     return CheckedAct(extracted.act, report, len(extracted.pdf.pages))

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from clirdata.cli import cli
 from clirdata.extractors.eurlex_html import parse_act_html
 from tests import pdfgen
-from tests.conftest import shared_fixture
+from tests.conftest import Reply, shared_fixture
 
 
 def act_of(fixture: str, celex: str, lang: str):
@@ -61,6 +61,8 @@ def test_faithful_pdfs_pass_and_bad_ones_are_rejected_with_scores(folder, tmp_pa
                             ("32099R0001_EN.pdf", "list", "no-html")}
     scores = json.loads(rejects[("02002L0058-20091219_EN.html", "fidelity", "low-fidelity")]["detail"])
     assert scores["fidelity"] < scores["min_fidelity"] and 0 <= scores["lcs"] <= 1
+    interleaved = json.loads(rejects[("32013R0575_EN.html", "fidelity", "low-fidelity")]["detail"])
+    assert interleaved["worst_units"] and interleaved["worst_units"][0]["score"] < 0.95
     en = pq.read_table(out / "corpus/en.parquet").to_pylist()
     assert [row["_id"] for row in en] == ["32016R0679:doc:en"]
     assert en[0]["fidelity"] >= manifest["options"]["min_fidelity"] and en[0]["lcs"] > 0.99
@@ -86,3 +88,25 @@ def test_article_units_align_across_languages(folder, tmp_path):
     qrels = pq.read_table(tmp_path / "out/qrels/en_el.parquet").to_pylist()
     assert {q["corpus-id"] for q in qrels if q["query-id"] == "32016R0679:title:en"} == {
         f"32016R0679:{unit}:el" for unit in units["el"]}
+
+
+def test_celex_list_is_fetched_over_http_then_built(local_server, tmp_path):
+    en_path, en = act_of("gdpr-article-7-eng.xhtml", "32016R0679", "en")
+    el_path, el = act_of("gdpr-article-7-ell.xhtml", "32016R0679", "el")
+    for lang, path, act in (("EN", en_path, en), ("EL", el_path, el)):
+        local_server.add(f"/legal-content/{lang}/TXT/HTML/?uri=CELEX:32016R0679", Reply(200, path.read_bytes()))
+        local_server.add(f"/legal-content/{lang}/TXT/PDF/?uri=CELEX:32016R0679", Reply(200, pdfgen.faithful_pdf(act)))
+    celex_list = tmp_path / "acts.txt"
+    celex_list.write_text("# GDPR\n32016R0679\n32099R9999\n")  # the second one is not on the server
+    out, downloads = tmp_path / "out", tmp_path / "downloads"
+    result = CliRunner().invoke(cli, ["build", "eurlex", "--celex-list", str(celex_list), "--base-url",
+                                      local_server.base_url, "--download-dir", str(downloads), "--delay", "0",
+                                      "--langs", "en,el", "--out", str(out)], obj={"beam_args": []})
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stages"][0] == {"name": "download", "in": 8, "out": 4, "rejected": 4, "balanced": True}
+    assert manifest["files"]["qrels/en_el.parquet"] == 1
+    missing = [r for r in pq.read_table(out / "rejects.parquet").to_pylist() if r["stage"] == "download"]
+    assert {r["source_id"] for r in missing} == {"32099R9999"} and all("404" in r["detail"] for r in missing)
+    assert sorted(p.name for p in downloads.iterdir()) == ["32016R0679_EL.html", "32016R0679_EL.pdf",
+                                                           "32016R0679_EN.html", "32016R0679_EN.pdf"]
