@@ -156,6 +156,8 @@ def test_harvest_real_erudit_page_then_handwritten_page(local_server):
     assert climate.url == "http://id.erudit.org/iderudit/1033634ar"
     assert climate.license == "Tous droits réservés © Institut d’histoire de l’Amérique française, 2015"
     assert climate.source == "test" and climate.extractor_version == "oai-1"
+    # No dc:source: the journal comes from Érudit's dc:relation, "Journal ; vol. 68 no. 3-4 (2015)".
+    assert climate.journal == "Revue d’histoire de l’Amérique française"
     assert climate.source_uri.endswith("set=erudit.revue.haf#oai:erudit.org:1033634ar")
 
     assert records["oai:erudit.org:1033504ar"].main_lang == "en"  # <dc:language>en fr</dc:language>
