@@ -7,6 +7,7 @@ one work item that yields all its members, so a big zip is opened once, not once
 from __future__ import annotations
 
 import fnmatch
+import os
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -38,19 +39,13 @@ def list_inputs(location: str, pattern: str = "*.xml") -> list[InputRef]:
     """Resolve a directory, glob, archive or single file into sorted work items."""
     if is_archive(location):
         return [InputRef(location, archive=True, pattern=pattern)]
-    if FileSystems.exists(location) and not _is_dir(location):
+    if FileSystems.exists(location) and not os.path.isdir(location):
         return [InputRef(location, pattern=pattern)]
     glob = location if any(ch in location for ch in "*?[") else FileSystems.join(location.rstrip("/"), "**")
     metadata = FileSystems.match([glob])[0].metadata_list
     uris = sorted(m.path for m in metadata)
     return [InputRef(uri, archive=is_archive(uri), pattern=pattern) for uri in uris
             if is_archive(uri) or fnmatch.fnmatch(uri.rsplit("/", 1)[-1], pattern)]
-
-
-def _is_dir(location: str) -> bool:
-    import os
-
-    return os.path.isdir(location)
 
 
 def fingerprint(refs: list[InputRef]) -> dict:
