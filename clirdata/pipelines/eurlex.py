@@ -104,7 +104,8 @@ def check_fidelity(extracted: ExtractedAct, min_fidelity: float) -> CheckedAct |
         worst = sorted(report.per_unit, key=lambda unit: unit[2])[:WORST_UNITS]
         scores = {"lcs": round(report.lcs, 4), "overlap_f1": round(report.overlap_f1, 4),
                   "order": round(report.order, 4), "fidelity": round(report.fidelity, 4), "min_fidelity": min_fidelity,
-                  "worst_units": [{"unit": u, "lcs": round(lcs, 4), "score": round(score, 4)} for u, lcs, score in worst]}
+                  "worst_units": [{"unit": unit, "lcs": round(lcs, 4), "score": round(score, 4)}
+                                  for unit, lcs, score in worst]}
         return Reject("eurlex", extracted.act.source_uri, "fidelity", "low-fidelity", json.dumps(scores),
                       extracted.act.celex)
     return CheckedAct(extracted.act, report, len(extracted.pdf.pages))
