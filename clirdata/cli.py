@@ -315,6 +315,25 @@ def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str,
     _finish(manifest, out_dir, config="synthetic_queries")
 
 
+@cli.command("export-beir")
+@click.argument("out_dir", metavar="OUT")
+@click.option("--query-lang", default="en", show_default=True)
+@click.option("--doc-lang", default="fr", show_default=True)
+@click.option("--to", "target", required=True, help="Folder for corpus.jsonl, queries.jsonl and qrels/test.tsv.")
+@click.option("--synthetic", is_flag=True, help="Export the synthetic queries and qrels instead of the test ones.")
+def export_beir_command(out_dir: str, query_lang: str, doc_lang: str, target: str, synthetic: bool) -> None:
+    """Write one language pair of a build in BEIR's layout (GenericDataLoader reads it as is)."""
+    from clirdata.hub.beir import export_beir
+
+    prefix = "synthetic_" if synthetic else ""
+    try:
+        counts = export_beir(out_dir, query_lang, doc_lang, target, f"{prefix}queries", f"{prefix}qrels")
+    except FileNotFoundError as error:
+        raise click.UsageError(f"{error.filename} not found: is this a clirdata build with that pair?") from error
+    _console.print(f"Wrote {counts['corpus']} documents, {counts['queries']} queries and {counts['qrels']} "
+                   f"qrels to {target}")
+
+
 def split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
     """Split argv at the first `--`: our options before it, Beam pipeline options after."""
     if "--" in argv:
