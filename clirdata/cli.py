@@ -223,6 +223,8 @@ def _langs(value: str) -> tuple[str, ...]:
               help="Reject a language version whose PDF scores below this (default: the calibrated threshold).")
 @click.option("--unit", type=click.Choice(["document", "article"]), default="document", show_default=True,
               help="One corpus row per act, or per recital / article / annex.")
+@click.option("--pdf-timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds one PDF may take to extract; slower ones are rejected.")
 @click.option("--celex-list", type=click.File("r"), help="Fetch these acts (one CELEX number a line) from EUR-Lex.")
 @click.option("--base-url", default="https://eur-lex.europa.eu", show_default=True, help="EUR-Lex server.")
 @click.option("--download-dir", default=".clirdata-cache/eurlex", show_default=True,
@@ -231,8 +233,8 @@ def _langs(value: str) -> tuple[str, ...]:
 @click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
 @click.pass_context
 def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, langs: str, query_lang: str,
-                 min_fidelity: float | None, unit: str, celex_list, base_url: str, download_dir: str,
-                 delay: float, workers: int | None) -> None:
+                 min_fidelity: float | None, unit: str, pdf_timeout: float, celex_list, base_url: str,
+                 download_dir: str, delay: float, workers: int | None) -> None:
     """Build a multilingual EUR-Lex collection; PDF text is checked against the HTML.
 
     INPUT is a folder of {CELEX}_{LANG}.{html,xhtml,pdf} files. With --celex-list the acts are
@@ -275,6 +277,7 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, langs
                    "balanced": seen == used + len(list_rejects)})
     build_spec = EurlexBuild(out_dir=out_dir, acts=tuple(acts), pairing=pairing,
                              min_fidelity=DEFAULT_MIN_FIDELITY if min_fidelity is None else min_fidelity,
+                             pdf_timeout_s=pdf_timeout,
                              pre_rejects=tuple(pre_rejects + list_rejects))
     command = _command(ctx)
     _console.print(f"Building {len(acts)} language versions from {location}")

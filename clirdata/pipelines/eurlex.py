@@ -123,6 +123,7 @@ class EurlexBuild:
     acts: tuple[ActFiles, ...]
     pairing: EurlexPairing = EurlexPairing()
     min_fidelity: float = DEFAULT_MIN_FIDELITY
+    pdf_timeout_s: float = 60.0
     pre_rejects: tuple[Reject, ...] = ()   # from listing and downloading, before the pipeline
 
     def expected_files(self) -> list[str]:
@@ -139,7 +140,7 @@ class EurlexCollection(beam.PTransform):
     def expand(self, pbegin):
         build = self._build
         extracted = (pbegin | "act files" >> beam.Create(list(build.acts))
-                     | Apply(extract_act, "extract"))
+                     | Apply(functools.partial(extract_act, pdf_timeout_s=build.pdf_timeout_s), "extract"))
         checked = extracted.ok | Apply(functools.partial(check_fidelity, min_fidelity=build.min_fidelity), "fidelity")
         paired = checked.ok | ApplyToAll(functools.partial(pair_step, pairing=build.pairing), "pair")
         rows = paired.ok | "rows" >> beam.FlatMap(collection_rows)
@@ -183,7 +184,8 @@ def run_eurlex(build: EurlexBuild, options, command: str, inputs: dict, extra_st
     stats = score_stats(build.out_dir, build.pairing.langs)
     manifest = build_manifest(
         command=command, inputs=inputs, files=files,
-        options={"pairing": asdict(build.pairing), "min_fidelity": build.min_fidelity},
+        options={"pairing": asdict(build.pairing), "min_fidelity": build.min_fidelity,
+                 "pdf_timeout_s": build.pdf_timeout_s},
         stages=extra_stages + stage_list(counters, STAGES), extra={"pdf_scores": stats})
     table = ["| language | PDFs scored | rejected | LCS min | LCS median | fidelity min | fidelity median |",
              "|---|---|---|---|---|---|---|"]
