@@ -10,19 +10,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from clirdata.align.keywords import Collection
+from clirdata.extractors.eurlex_html import paragraph_prefix
 from clirdata.schemas import empty_row
-from clirdata.schemas.legal import ActText, FidelityReport
+from clirdata.schemas.legal import ActText, FidelityReport, Unit
 
 UNIT_MODES = ("document", "article")
 
 
 @dataclass(frozen=True)
 class CheckedAct:
-    """A language version of an act (from its HTML) with its PDF's fidelity report, if any."""
+    """A language version of an act (from its HTML) with its PDF's scores, if it has a PDF.
+
+    `unit_scores` are (row unit id, LCS, fidelity) of each corpus row's stretch of PDF text.
+    """
 
     act: ActText
     report: FidelityReport | None = None
     pdf_pages: int = 0
+    unit_scores: tuple[tuple[str, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,36 +45,39 @@ class EurlexPairing:
             raise ValueError(f"the query language {self.query_lang!r} must be one of --langs {self.langs}")
 
 
-def act_units(act: ActText, unit: str) -> list[tuple[str, str, str]]:
-    """(unit id, heading, text) rows of an act: the whole act, or one per recital/article/annex.
+def act_units(act: ActText, unit: str) -> list[Unit]:
+    """The corpus rows of an act as units: the whole act, or one per recital/article/annex.
 
     In article mode an article's numbered paragraphs (`007.001`) are merged into `art_7`.
     """
     if unit == "document":
-        return [("doc", "", "\n".join(u.full_text for u in act.units if u.full_text))]
+        return [Unit("doc", "document", "\n".join(u.full_text for u in act.units if u.full_text))]
     rows: dict[str, list] = {}
     article_of_paragraph: dict[str, str] = {}
     for item in act.units:
         if item.kind == "article":
-            rows[item.id] = [item.heading, [item.text] if item.text else []]
-            article_of_paragraph[item.id.removeprefix("art_").zfill(3)] = item.id
-        elif item.kind == "paragraph" and item.id[:3] in article_of_paragraph:
-            rows[article_of_paragraph[item.id[:3]]][1].append(item.full_text)
+            rows[item.id] = [item.kind, item.heading, [item.text] if item.text else []]
+            article_of_paragraph[paragraph_prefix(item.id)] = item.id
+        elif item.kind == "paragraph" and item.id.split(".")[0] in article_of_paragraph:
+            rows[article_of_paragraph[item.id.split(".")[0]]][2].append(item.full_text)
         elif item.kind in ("recital", "annex"):
-            rows[item.id] = [item.heading, [item.text] if item.text else []]
-    return [(unit_id, heading, "\n".join(texts)) for unit_id, (heading, texts) in rows.items()
+            rows[item.id] = [item.kind, item.heading, [item.text] if item.text else []]
+    return [Unit(unit_id, kind, "\n".join(texts), heading) for unit_id, (kind, heading, texts) in rows.items()
             if "\n".join(texts).strip() or heading]
 
 
-def _corpus_row(checked: CheckedAct, unit_id: str, heading: str, text: str) -> dict:
+def _corpus_row(checked: CheckedAct, unit: Unit, scores: dict[str, tuple[float, float]]) -> dict:
     act = checked.act
+    unit_lcs, unit_fidelity = scores.get(unit.id, (None, None))
+    report = checked.report
     row = empty_row("corpus")
-    row.update(_id=f"{act.celex}:{unit_id}:{act.lang}", title=f"{act.title} — {heading}" if heading else act.title,
-               text=text, lang=act.lang, source="eurlex", source_id=act.celex, unit=unit_id,
+    row.update(_id=f"{act.celex}:{unit.id}:{act.lang}",
+               title=f"{act.title} — {unit.heading}" if unit.heading else act.title,
+               text=unit.text, lang=act.lang, source="eurlex", source_id=act.celex, unit=unit.id,
                url=f"https://eur-lex.europa.eu/legal-content/{act.lang.upper()}/TXT/?uri=CELEX:{act.celex}",
                license="EU legal text: reuse authorised with acknowledgement (Decision 2011/833/EU)",
-               lcs=checked.report.lcs if checked.report else None,
-               fidelity=checked.report.fidelity if checked.report else None)
+               lcs=report.lcs if report else None, fidelity=report.fidelity if report else None,
+               unit_lcs=unit_lcs, unit_fidelity=unit_fidelity)
     return row
 
 
@@ -84,7 +92,8 @@ def pair_acts(checked_acts: Iterable[CheckedAct], pairing: EurlexPairing) -> Col
         by_celex.setdefault(checked.act.celex, {})[checked.act.lang] = checked
     queries, qrels = [], {f"{q}_{d}": [] for d in pairing.langs if d != q}
     for celex, versions in by_celex.items():
-        rows = {lang: [_corpus_row(c, *u) for u in act_units(c.act, pairing.unit)] for lang, c in versions.items()}
+        rows = {lang: [_corpus_row(c, unit, {u: (lcs, f) for u, lcs, f in c.unit_scores})
+                       for unit in act_units(c.act, pairing.unit)] for lang, c in versions.items()}
         for lang, lang_rows in rows.items():
             collection.corpus[lang].extend(lang_rows)
         if q not in versions:  # its units stay in the corpus as distractors; no query to ask

@@ -335,7 +335,7 @@ class _ActBuilder:
         self._in_body = True
 
     def _paragraph_ids(self) -> tuple[str, ...]:
-        prefix = _paragraph_prefix(self._article.id) if self._article else ""
+        prefix = paragraph_prefix(self._article.id) if self._article else ""
         return tuple(unit_id for unit_id in self._drafts if unit_id.startswith(prefix + "."))
 
     def _next_article_number(self) -> int:
@@ -377,7 +377,7 @@ class _ActBuilder:
         numbered = start is not None and int(start.group(1)) == self._paragraph_no + 1
         if numbered and not self._explicit_paragraphs and not block.table:
             self._paragraph_no += 1
-            paragraph_id = f"{_paragraph_prefix(article.id)}.{self._paragraph_no:03d}"
+            paragraph_id = f"{paragraph_prefix(article.id)}.{self._paragraph_no:03d}"
             self._open(paragraph_id, "paragraph").text.append(block.text)
         elif current is not None and current.kind == "paragraph":
             current.text.append(block.text)
@@ -401,7 +401,7 @@ class _ActBuilder:
             self._open(f"pbl_{self._preambles}", "preamble").text.append(block.text)
 
 
-def _paragraph_prefix(article_id: str) -> str:
+def paragraph_prefix(article_id: str) -> str:
     """``art_7`` → ``007``, ``art_5a`` → ``005a``: the article part of a paragraph id."""
     number = article_id.removeprefix("art_")
     digits = re.match(r"\d+", number)

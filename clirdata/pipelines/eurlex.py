@@ -12,7 +12,7 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from clirdata.align.eurlex import CheckedAct, EurlexPairing, pair_acts
+from clirdata.align.eurlex import CheckedAct, EurlexPairing, act_units, pair_acts
 from clirdata.extractors.eurlex_html import parse_act_html
 from clirdata.extractors.lcs import DEFAULT_MIN_FIDELITY, fidelity
 from clirdata.extractors.pdf import extract_pdf_text
@@ -95,8 +95,12 @@ def extract_act(files: ActFiles, pdf_timeout_s: float = 60.0) -> Outcome:
     return Outcome(ExtractedAct(act, pdf), counts=(("extract-pdf", "in", 1), ("extract-pdf", "out", 1)))
 
 
-def check_fidelity(extracted: ExtractedAct, min_fidelity: float) -> CheckedAct | Reject:
-    """Score the PDF against the HTML units; a version whose PDF scores below the threshold is rejected."""
+def check_fidelity(extracted: ExtractedAct, min_fidelity: float, unit: str = "document") -> CheckedAct | Reject:
+    """Score the PDF against the HTML units; a version whose PDF scores below the threshold is rejected.
+
+    An accepted version also gets the scores of each corpus row (LEMUR's LCS per unit, where
+    units can be matched): the document's, or each recital's, article's and annex's.
+    """
     if extracted.pdf is None:
         return CheckedAct(extracted.act)
     report = fidelity(extracted.pdf.text, extracted.act.units)
@@ -108,7 +112,11 @@ def check_fidelity(extracted: ExtractedAct, min_fidelity: float) -> CheckedAct |
                                   for unit, lcs, score in worst]}
         return Reject("eurlex", extracted.act.source_uri, "fidelity", "low-fidelity", json.dumps(scores),
                       extracted.act.celex)
-    return CheckedAct(extracted.act, report, len(extracted.pdf.pages))
+    if unit == "document":
+        unit_scores = (("doc", report.lcs, report.fidelity),)
+    else:
+        unit_scores = fidelity(extracted.pdf.text, act_units(extracted.act, unit)).per_unit
+    return CheckedAct(extracted.act, report, len(extracted.pdf.pages), unit_scores)
 
 
 def pair_step(checked: list, pairing: EurlexPairing) -> Outcome:
@@ -141,7 +149,8 @@ class EurlexCollection(beam.PTransform):
         build = self._build
         extracted = (pbegin | "act files" >> beam.Create(list(build.acts))
                      | Apply(functools.partial(extract_act, pdf_timeout_s=build.pdf_timeout_s), "extract"))
-        checked = extracted.ok | Apply(functools.partial(check_fidelity, min_fidelity=build.min_fidelity), "fidelity")
+        gate = functools.partial(check_fidelity, min_fidelity=build.min_fidelity, unit=build.pairing.unit)
+        checked = extracted.ok | Apply(gate, "fidelity")
         paired = checked.ok | ApplyToAll(functools.partial(pair_step, pairing=build.pairing), "pair")
         rows = paired.ok | "rows" >> beam.FlatMap(collection_rows)
         earlier = pbegin | "listing rejects" >> beam.Create(list(build.pre_rejects))

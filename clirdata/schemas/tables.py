@@ -23,8 +23,12 @@ CORPUS = pa.schema(
         ("journal", pa.string()),
         ("year", pa.int32()),
         ("keywords", pa.list_(pa.string())),
+        # EUR-Lex: the scores of the language version's PDF against its HTML, and of this row's own
+        # stretch of PDF text (LEMUR's LCS per unit); null where there was no PDF.
         ("lcs", pa.float64()),
         ("fidelity", pa.float64()),
+        ("unit_lcs", pa.float64()),
+        ("unit_fidelity", pa.float64()),
     ]
 )
 

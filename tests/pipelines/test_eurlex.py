@@ -66,6 +66,7 @@ def test_faithful_pdfs_pass_and_bad_ones_are_rejected_with_scores(folder, tmp_pa
     en = pq.read_table(out / "corpus/en.parquet").to_pylist()
     assert [row["_id"] for row in en] == ["32016R0679:doc:en"]
     assert en[0]["fidelity"] >= manifest["options"]["min_fidelity"] and en[0]["lcs"] > 0.99
+    assert (en[0]["unit_lcs"], en[0]["unit_fidelity"]) == (en[0]["lcs"], en[0]["fidelity"])  # one unit: the act
     assert "consent" in en[0]["text"].lower()
     queries = pq.read_table(out / "queries/en.parquet").to_pylist()
     assert [(q["_id"], q["source_id"]) for q in queries] == [("32016R0679:title:en", "32016R0679")]
@@ -82,9 +83,13 @@ def test_faithful_pdfs_pass_and_bad_ones_are_rejected_with_scores(folder, tmp_pa
 def test_article_units_align_across_languages(folder, tmp_path):
     result, _ = build(folder, tmp_path / "out", "--unit", "article", "--min-fidelity", "0")
     assert result.exit_code == 0, result.output
-    units = {lang: [r["unit"] for r in pq.read_table(tmp_path / "out" / f"corpus/{lang}.parquet").to_pylist()
-                    if r["source_id"] == "32016R0679"] for lang in ("en", "el")}
+    rows = {lang: [r for r in pq.read_table(tmp_path / "out" / f"corpus/{lang}.parquet").to_pylist()
+                   if r["source_id"] == "32016R0679"] for lang in ("en", "el")}
+    units = {lang: [r["unit"] for r in lang_rows] for lang, lang_rows in rows.items()}
     assert units["en"] == units["el"] and "art_7" in units["en"]
+    for row in rows["en"] + rows["el"]:  # faithful PDFs: every unit's own stretch of PDF text matches
+        assert row["unit_lcs"] > 0.95 and row["unit_fidelity"] > 0.95, row["unit"]
+        assert row["fidelity"] >= 0.95
     qrels = pq.read_table(tmp_path / "out/qrels/en_el.parquet").to_pylist()
     assert {q["corpus-id"] for q in qrels if q["query-id"] == "32016R0679:title:en"} == {
         f"32016R0679:{unit}:el" for unit in units["el"]}
