@@ -50,6 +50,7 @@ def test_sample_build_through_the_console_script(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert all(stage["balanced"] for stage in manifest["stages"])
     assert manifest["files"]["queries/en.parquet"] > 50
+    assert manifest["licenses"]["CC BY 4.0"] > 50  # "4.0": a dot in a counter's name must survive
     reasons = {row["reason"] for row in pq.read_table(out / "rejects.parquet").to_pylist()}
     assert {"malformed-xml", "truncated-xml", "dtd-entities", "empty-title", "empty-file",
             "language-mismatch"} <= reasons

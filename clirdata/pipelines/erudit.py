@@ -123,6 +123,14 @@ def _license_id(licenses: dict[str, int]) -> str:
     return "other"
 
 
+def _licence_note(licenses: dict[str, int], shown: int = 10) -> str:
+    """The card's licence paragraph: the most frequent licences, the full tally is in the manifest."""
+    ranked = sorted(licenses.items(), key=lambda item: (-item[1], item[0]))
+    listed = ", ".join(f"{name} ({n})" for name, n in ranked[:shown])
+    more = f", and {len(ranked) - shown} others (see manifest.json)" if len(ranked) > shown else ""
+    return f"Each corpus row carries the licence of its article (`license`). Licences seen: {listed}{more}."
+
+
 def run_erudit(build: EruditBuild, options, command: str) -> dict:
     """Run the build and write README.md and manifest.json (last); returns the manifest."""
     prepare_out_dir(build.out_dir)
@@ -144,8 +152,7 @@ def run_erudit(build: EruditBuild, options, command: str) -> dict:
                      + f") and `{d}` documents (title and abstract). `qrels/{q}_{q}` pairs the same queries "
                      f"with the `{q}` documents of the same articles: the perfect-translation upper bound."),
         license_id=_license_id(licenses),
-        licence_note="Each corpus row carries the licence of its article (`license`). Licences seen: "
-                     + ", ".join(f"{name} ({n})" for name, n in licenses.items()) + ".",
+        licence_note=_licence_note(licenses),
         sections={"Synthetic queries": synthesis_card_section(extra["synthesis"])} if build.synthesis else None,
     )
     write_card_and_manifest(build.out_dir, manifest)

@@ -19,7 +19,7 @@ def stage_counters(result) -> dict[str, dict[str, int]]:
     query = result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))
     stages: dict[str, dict[str, int]] = {}
     for counter in query["counters"]:
-        stage, _, kind = counter.key.metric.name.rpartition(".")
+        stage, _, kind = counter.key.metric.name.partition(".")  # stage names have no dots; kinds may
         value = counter.committed if counter.committed is not None else counter.attempted
         counts = stages.setdefault(stage, {})
         counts[kind] = counts.get(kind, 0) + int(value or 0)
