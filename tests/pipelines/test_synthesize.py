@@ -70,3 +70,21 @@ def test_build_with_synthesize_in_one_pipeline(tmp_path):
 def test_missing_build_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(cli, ["synthesize", str(tmp_path)], obj={"beam_args": []})
     assert result.exit_code == 2 and "not a finished clirdata build" in result.output
+
+
+def test_embedded_sample_gets_real_synthetic_queries(tmp_path):
+    """The CPU path on the embedded sample (French passages, English queries) keeps real queries.
+
+    Observed with SmolLM2-135M (greedy): 1 of the first 6 passages gets a query that passes every
+    filter ("What is the difference between a high-stakes evaluation and a low-stakes evaluation?");
+    the tiny model copies the other French abstracts whole as its summary and never reaches `Query:`.
+    """
+    out = tmp_path / "sample"
+    assert invoke("build", "erudit", "--out", str(out)).exit_code == 0
+    result = invoke("synthesize", str(out), "--max-docs", "6", "--shots", "5", "--cache-dir", str(tmp_path / "c"))
+    assert result.exit_code == 0, result.output
+    summary = synthesis_of(out)
+    assert summary["generated"] == 6 and summary["kept"] >= 1
+    queries = pq.read_table(out / "synthetic_queries/en.parquet").to_pylist()
+    assert all(q["text"].endswith("?") and len(q["text"].split()) >= 3 for q in queries)
+    assert {q["source_id"] for q in queries} <= {f"900000{i}ar" for i in range(1, 7)}
