@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from clirdata.align.keywords import Collection
 from clirdata.extractors.eurlex_html import paragraph_prefix
-from clirdata.schemas import empty_row
+from clirdata.schemas import Reject, empty_row
 from clirdata.schemas.legal import ActText, FidelityReport, Unit
 
 UNIT_MODES = ("document", "article")
+QUERY_STAGE = "title-queries"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ def pair_acts(checked_acts: Iterable[CheckedAct], pairing: EurlexPairing) -> Col
             collection.corpus[lang].extend(lang_rows)
         if q not in versions:  # its units stay in the corpus as distractors; no query to ask
             continue
+        if not versions[q].act.title:
+            collection.rejects.append(Reject("eurlex", versions[q].act.source_uri, QUERY_STAGE, "no-title",
+                                             f"{celex} has no title in '{q}' to ask as its query", celex))
+            continue
         query_id = f"{celex}:title:{q}"
         query = empty_row("queries")
         query.update(_id=query_id, text=versions[q].act.title, lang=q, kind="title", source_id=celex)
@@ -108,5 +113,6 @@ def pair_acts(checked_acts: Iterable[CheckedAct], pairing: EurlexPairing) -> Col
                     {"query-id": query_id, "corpus-id": row["_id"], "score": 1} for row in lang_rows)
     collection.queries[q] = queries
     collection.qrels = qrels
-    collection.stats = {"records": seen, "documents": seen, "queries": len(queries)}
+    collection.stats = {"records": seen, "documents": seen, "queries": len(queries),
+                        "acts": sum(q in versions for versions in by_celex.values())}
     return collection

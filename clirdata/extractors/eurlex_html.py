@@ -253,8 +253,10 @@ def _legacy_role(text: str) -> str:
 
 
 def _page_title(root: etree._Element) -> str:
+    """The page's <title>, unless it is a file name (`L_2016119EN.01000101.xml`) and not a title."""
     titles = root.xpath("//*[local-name()='title']")
-    return clean_text("".join(titles[0].itertext())) if titles else ""
+    title = clean_text("".join(titles[0].itertext())) if titles else ""
+    return title if " " in title else ""
 
 
 @dataclass

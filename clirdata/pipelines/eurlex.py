@@ -12,7 +12,7 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from clirdata.align.eurlex import CheckedAct, EurlexPairing, act_units, pair_acts
+from clirdata.align.eurlex import QUERY_STAGE, CheckedAct, EurlexPairing, act_units, pair_acts
 from clirdata.extractors.eurlex_html import parse_act_html
 from clirdata.extractors.lcs import DEFAULT_MIN_FIDELITY, fidelity
 from clirdata.extractors.pdf import extract_pdf_text
@@ -25,7 +25,7 @@ from clirdata.schemas import Outcome, Reject
 from clirdata.schemas.legal import ActText, PdfText
 
 WORST_UNITS = 5  # per-unit scores named in a fidelity reject: where the PDF text went wrong
-STAGES = ["extract", "extract-pdf", "fidelity", "pair"]
+STAGES = ["extract", "extract-pdf", "fidelity", "pair", QUERY_STAGE]
 _EXTENSIONS = ("xhtml", "html", "htm", "pdf")  # other files in the folder (a README) are not inputs
 _NAME = re.compile(r"^(?P<celex>[0-9A-Z()\-]+)_(?P<lang>[A-Za-z]{2})\.(?P<ext>xhtml|html|htm|pdf)$")
 
@@ -121,8 +121,11 @@ def check_fidelity(extracted: ExtractedAct, min_fidelity: float, unit: str = "do
 
 def pair_step(checked: list, pairing: EurlexPairing) -> Outcome:
     collection = pair_acts(checked, pairing)
-    counts = (("pair", "in", len(checked)), ("pair", "out", len(checked)), ("pair", "rejected", 0))
-    return Outcome(collection, (), counts)
+    stats = collection.stats
+    counts = (("pair", "in", len(checked)), ("pair", "out", len(checked)), ("pair", "rejected", 0),
+              (QUERY_STAGE, "in", stats["acts"]), (QUERY_STAGE, "out", stats["queries"]),
+              (QUERY_STAGE, "rejected", len(collection.rejects)))
+    return Outcome(collection, tuple(collection.rejects), counts)
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def test_article_7_has_the_same_unit_ids_in_english_and_greek():
     assert units(greek)["007.001"].text.startswith("1. Όταν η επεξεργασία βασίζεται σε συγκατάθεση")
     assert units(english)["007.004"].text.endswith("that is not necessary for the performance of that contract.")
     assert "inter alia" in units(english)["007.004"].text  # inline <span> kept in the running text
-    assert english.title == "L_2016119EN.01000101.xml"  # no doc-ti: the page <title> is the last resort
+    assert english.title == ""  # no doc-ti, and the page <title> is a file name (L_2016119EN.01000101.xml), not a title
 
 
 def test_older_classes_without_oj_prefix_give_numbered_articles_paragraphs_and_annexes():

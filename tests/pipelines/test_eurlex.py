@@ -22,13 +22,26 @@ def act_of(fixture: str, celex: str, lang: str):
     return path, parse_act_html(path.read_bytes(), celex, lang, str(path))
 
 
+GDPR_TITLE = ('<p class="oj-doc-ti">REGULATION (EU) 2016/679 OF THE EUROPEAN PARLIAMENT AND OF THE COUNCIL</p>'
+              '<p class="oj-doc-ti">of 27 April 2016</p>')
+
+
+def titled_article_7(target: Path):
+    """The English article-7 excerpt with the GDPR's own title lines, which the excerpt lacks.
+
+    (Its <title> is a file name, `L_2016119EN.01000101.xml`, which is not taken as a title.)
+    """
+    path = shared_fixture("eurlex/html/gdpr-article-7-eng.xhtml")
+    target.write_bytes(path.read_bytes().replace(b'<p class="oj-hd-lg">EN</p>', GDPR_TITLE.encode(), 1))
+    return target, parse_act_html(target.read_bytes(), "32016R0679", "en", str(target))
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     """GDPR art. 7 in en + el with faithful PDFs; two acts whose PDFs must fail; two unusable files."""
     folder = tmp_path_factory.mktemp("eurlex")
-    en_path, en = act_of("gdpr-article-7-eng.xhtml", "32016R0679", "en")
+    en_path, en = titled_article_7(folder / "32016R0679_EN.xhtml")
     el_path, el = act_of("gdpr-article-7-ell.xhtml", "32016R0679", "el")
-    shutil.copy(en_path, folder / "32016R0679_EN.xhtml")
     shutil.copy(el_path, folder / "32016R0679_EL.xhtml")
     (folder / "32016R0679_EN.pdf").write_bytes(pdfgen.faithful_pdf(en))
     (folder / "32016R0679_EL.pdf").write_bytes(pdfgen.faithful_pdf(el))
@@ -70,12 +83,14 @@ def test_faithful_pdfs_pass_and_bad_ones_are_rejected_with_scores(folder, tmp_pa
     assert "consent" in en[0]["text"].lower()
     queries = pq.read_table(out / "queries/en.parquet").to_pylist()
     assert [(q["_id"], q["source_id"]) for q in queries] == [("32016R0679:title:en", "32016R0679")]
+    assert queries[0]["text"] == "REGULATION (EU) 2016/679 OF THE EUROPEAN PARLIAMENT AND OF THE COUNCIL of 27 April 2016"
     qrels = pq.read_table(out / "qrels/en_el.parquet").to_pylist()
     assert qrels == [{"query-id": "32016R0679:title:en", "corpus-id": "32016R0679:doc:el", "score": 1}]
     stages = {s["name"]: s for s in manifest["stages"]}
     assert all(s["in"] == s["out"] + s["rejected"] for s in manifest["stages"])
     assert (stages["list"]["in"], stages["list"]["rejected"]) == (10, 2)
     assert (stages["fidelity"]["in"], stages["fidelity"]["rejected"]) == (4, 2)
+    assert (stages["title-queries"]["in"], stages["title-queries"]["out"]) == (1, 1)
     assert manifest["pdf_scores"]["en"]["pdfs"] == 3 and manifest["pdf_scores"]["en"]["rejected"] == 2
     assert len(datasets.load_dataset(str(out), "qrels", split="en_el")) == 1
 
@@ -96,7 +111,7 @@ def test_article_units_align_across_languages(folder, tmp_path):
 
 
 def test_celex_list_is_fetched_over_http_then_built(local_server, tmp_path):
-    en_path, en = act_of("gdpr-article-7-eng.xhtml", "32016R0679", "en")
+    en_path, en = titled_article_7(tmp_path / "article-7-en.xhtml")
     el_path, el = act_of("gdpr-article-7-ell.xhtml", "32016R0679", "el")
     for lang, path, act in (("EN", en_path, en), ("EL", el_path, el)):
         local_server.add(f"/legal-content/{lang}/TXT/HTML/?uri=CELEX:32016R0679", Reply(200, path.read_bytes()))
