@@ -109,6 +109,7 @@ class Synthesize(beam.PTransform):
 
     def expand(self, passages):
         return (passages
+                | "spread over workers" >> beam.Reshuffle()
                 | "batches" >> beam.BatchElements(min_batch_size=self._run.batch_size,
                                                   max_batch_size=self._run.batch_size)
                 | "generate" >> beam.ParDo(_SynthesizeFn(self._run)).with_outputs(REJECTS, main="ok"))
