@@ -116,7 +116,8 @@ def pair_records(records: Iterable[Record], options: PairingOptions) -> Collecti
     documents: dict[str, dict] = {}       # source_id -> doc-language row
     query_docs: dict[str, dict] = {}      # source_id -> query-language row
     by_id: dict[str, Record] = {}
-    for record in sorted(records, key=lambda r: (r.source_id, r.source_uri)):
+    ordered = sorted(records, key=lambda r: (r.source_id, r.source_uri))
+    for record in ordered:
         if record.source_id in by_id:
             collection.rejects.append(record.reject(STAGE, "duplicate-id", f"{record.source_id} seen before"))
             continue
@@ -139,7 +140,7 @@ def pair_records(records: Iterable[Record], options: PairingOptions) -> Collecti
     if options.mode == "keywords" and q != d:
         collection.corpus[q] = list(query_docs.values())
         collection.qrels[f"{q}_{q}"] = qrels_q
-    collection.stats = {"records": len(by_id) + sum(r.reason == "duplicate-id" for r in collection.rejects),
+    collection.stats = {"records": len(ordered),
                         "documents": len(documents), "queries": len(queries), "qrels": len(qrels_d)}
     return collection
 

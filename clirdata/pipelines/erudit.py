@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import apache_beam as beam
@@ -66,9 +67,7 @@ class EruditBuild:
 def pair_step(records: list, options: PairingOptions) -> Outcome:
     """Pairing over the whole collection, with its stage counts and licence tallies."""
     collection = pair_records(records, options)
-    licenses: dict[str, int] = {}
-    for row in collection.corpus.get(options.doc_lang, []):
-        licenses[row["license"] or "unknown"] = licenses.get(row["license"] or "unknown", 0) + 1
+    licenses = Counter(row["license"] or "unknown" for row in collection.corpus.get(options.doc_lang, []))
     counts = [("pair", "in", collection.stats["records"]), ("pair", "out", collection.stats["documents"]),
               ("pair", "rejected", len(collection.rejects))]
     counts += [("license", name, n) for name, n in licenses.items()]

@@ -17,7 +17,7 @@ _LOG = logging.getLogger("clirdata")
 PROGRESS_EVERY = 1000
 
 
-class _Counters:
+class StageCounters:
     """Beam counters named `{stage}.in|out|rejected`, created lazily per stage."""
 
     def __init__(self) -> None:
@@ -37,7 +37,7 @@ class _ApplyFn(beam.DoFn):
         self._stage = stage
 
     def setup(self) -> None:
-        self._counters = _Counters()
+        self._counters = StageCounters()
         self._seen = 0
 
     def process(self, element):

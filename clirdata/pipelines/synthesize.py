@@ -22,7 +22,7 @@ from clirdata.pipelines.manifest import (
     write_card_and_manifest,
 )
 from clirdata.pipelines.runner import run, written_files
-from clirdata.pipelines.steps import REJECTS, _Counters
+from clirdata.pipelines.steps import REJECTS, StageCounters
 from clirdata.pipelines.writers import WriteTables, reject_row
 from clirdata.synthesis.backends import create_backend
 from clirdata.synthesis.cache import GenerationCache
@@ -79,7 +79,7 @@ class _SynthesizeFn(beam.DoFn):
     def setup(self) -> None:
         self._backend = create_backend(self._run.backend, self._run.model, **self._run.backend_options)
         self._cache = GenerationCache(self._run.cache_dir)
-        self._counters = _Counters()
+        self._counters = StageCounters()
 
     def process(self, batch: list[Passage]):
         result = synthesize_batch(batch, self._backend, self._cache, self._run.config)
