@@ -7,18 +7,25 @@ and its `admin` block; the body is not needed for a CLIR collection of metadata.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from lxml import etree
 
-from clirdata.extractors.text import clean_text
-from clirdata.extractors.xmlsafe import DEFAULT_MAX_BYTES, UnsafeXml, parse_untrusted_xml
+from clirdata.extractors.text import clean_text, fix_mojibake
+from clirdata.extractors.xmlsafe import DEFAULT_MAX_BYTES, UnsafeXml, parse_untrusted
 from clirdata.schemas import LangText, RawItem, Record, Reject
 
-EXTRACTOR_VERSION = "erudit-1"
+EXTRACTOR_VERSION = "erudit-2"
 STAGE = "extract"
 
-# Elements whose text is not part of the running text they sit in.
+# Elements whose text is not part of the running text they sit in: footnote calls, numbers.
 _DROPPED = {"renvoi", "no"}
+# Elements whose children are words of their own: the parts of a person's name carry no spaces.
+_SPACED_CHILDREN = {"nompers"}
+# Block elements: their text never runs into the text around them.
+_BLOCKS = {"alinea", "bloccitation", "elemliste", "ligne", "para", "verbatim"}
+# The heading of an abstract, which is not part of its text.
+_HEADINGS = {"titre", "sstitre"}
 _CC_URL = re.compile(r"creativecommons\.org/licen[cs]es/([a-z-]+)/(\d\.\d)", re.I)
 
 
@@ -32,12 +39,13 @@ def parse_article(item: RawItem, max_bytes: int = DEFAULT_MAX_BYTES) -> Record |
     if not item.data.strip():
         return reject("empty-file", "the file has no content")
     try:
-        root = parse_untrusted_xml(item.data, max_bytes)
+        parsed = parse_untrusted(item.data, max_bytes)
     except UnsafeXml as error:
         return reject(error.reason, str(error))
     except etree.XMLSyntaxError as error:
         reason = "truncated-xml" if _looks_truncated(error, item.data) else "malformed-xml"
         return reject(reason, str(error))
+    root = parsed.root
     if root.tag != "article":
         return reject("not-erudit-article", f"root element is <{root.tag}>, not <article>")
     source_id = root.get("idproprio", "").strip()
@@ -46,7 +54,8 @@ def parse_article(item: RawItem, max_bytes: int = DEFAULT_MAX_BYTES) -> Record |
 
     languages = _languages(root.get("lang", ""))
     main_lang = languages[0] if languages else ""
-    texts = _texts(root, main_lang)
+    fields = _Fields(list(parsed.repairs))
+    texts = _texts(root, languages, fields)
     if not any(text.title for text in texts.values()):
         return reject("empty-title", "no title in any language", source_id)
     doi = _first_text(root, "admin/infoarticle/idpublic[@scheme='doi']")
@@ -60,10 +69,11 @@ def parse_article(item: RawItem, max_bytes: int = DEFAULT_MAX_BYTES) -> Record |
         texts=texts,
         kind=root.get("typeart", "article"),
         doi=doi,
-        journal=_first_text(root, "admin/revue/titrerev"),
+        journal=fields.repaired("journal", "", _first_text(root, "admin/revue/titrerev")),
         year=_year(_first_text(root, "admin/numero/pub/annee")),
         license=_license(root),
         url=f"https://doi.org/{doi}" if doi else f"https://id.erudit.org/iderudit/{source_id}",
+        repairs=tuple(fields.repairs),
     )
 
 
@@ -86,13 +96,30 @@ def _lang_code(code: str) -> str:
 
 
 def flatten(element: etree._Element) -> str:
-    """The clean text of an element: inline markup kept, footnote calls (`renvoi`) dropped."""
-    parts: list[str] = [element.text or ""]
-    for child in element:
+    """The text of an element as a reader sees it, white space folded once for the whole field.
+
+    Inline markup (`marquage`, `exposant`, `liensimple`...) gives its text as it stands, with
+    the spaces inside its edges; footnote calls (`renvoi`) are dropped; the parts of a person's
+    name (`prenom`, `nomfamille`) and block elements (`alinea`) are kept apart by a space.
+    """
+    return clean_text("".join(_text_parts(element)))
+
+
+def _text_parts(element: etree._Element) -> Iterator[str]:
+    """The raw text pieces of `element` in reading order (the tree is at most 256 deep: libxml2's limit)."""
+    spaced = element.tag in _SPACED_CHILDREN  # its white space between parts is layout: one space stands for it
+
+    def own(text: str | None) -> str:
+        return "" if not text or (spaced and text.isspace()) else text
+
+    yield own(element.text)
+    for index, child in enumerate(element):
         if isinstance(child.tag, str) and child.tag not in _DROPPED:
-            parts.append(flatten(child))
-        parts.append(child.tail or "")
-    return clean_text("".join(parts))
+            block = child.tag in _BLOCKS
+            yield " " if block or (spaced and index > 0) else ""
+            yield from _text_parts(child)
+            yield " " if block else ""
+        yield own(child.tail)
 
 
 def _first_text(root: etree._Element, path: str) -> str:
@@ -100,30 +127,74 @@ def _first_text(root: etree._Element, path: str) -> str:
     return flatten(found) if found is not None else ""
 
 
-def _texts(root: etree._Element, main_lang: str) -> dict[str, LangText]:
+class _Fields:
+    """The fields of an article per language, first value wins, with the mojibake repairs made."""
+
+    def __init__(self, repairs: list[str]):
+        self.values: dict[str, dict[str, str | tuple[str, ...]]] = {}
+        self.repairs = repairs
+
+    def repaired(self, name: str, lang: str, text: str) -> str:
+        """`text` with mojibake undone; a repair is recorded as `mojibake:{name}[:{lang}]`."""
+        fixed = fix_mojibake(text)
+        if fixed != text:
+            fixed = clean_text(fixed)
+            label = f"mojibake:{name}:{lang}" if lang else f"mojibake:{name}"
+            if label not in self.repairs:
+                self.repairs.append(label)
+        return fixed
+
+    def put(self, lang: str, name: str, value: str | tuple[str, ...]) -> None:
+        """Keep `value` as `lang`'s `name` unless the field is taken (or has no language)."""
+        if not lang or self.values.get(lang, {}).get(name):
+            return
+        if isinstance(value, str):
+            value = self.repaired(name, lang, value)
+        else:
+            value = tuple(k for k in (self.repaired(name, lang, v) for v in value) if k)
+        if value:
+            self.values.setdefault(lang, {})[name] = value
+
+
+def title_language(languages: list[str], title_group: etree._Element) -> str:
+    """The language of `titre`: the first of the article's languages that no `titreparal` claims.
+
+    With `lang="fr en"`, an English `titre` and a `titreparal lang="fr"`, the titre is English.
+    When every listed language is claimed (or none is listed), it is the main (first) language.
+    """
+    claimed = {_lang_code(element.get("lang", "")) for element in title_group.findall("titreparal")}
+    return next((lang for lang in languages if lang not in claimed), languages[0] if languages else "")
+
+
+def _texts(root: etree._Element, languages: list[str], fields: _Fields) -> dict[str, LangText]:
     """Title, subtitle, abstract and keywords per language, from `liminaire`."""
-    fields: dict[str, dict] = {}
-
-    def put(lang: str, name: str, value: str | tuple) -> None:
-        if value and not fields.setdefault(lang, {}).get(name):
-            fields[lang][name] = value
-
+    main_lang = languages[0] if languages else ""
     title_group = root.find("liminaire/grtitre")
     if title_group is not None:
-        put(main_lang, "title", _first_text(title_group, "titre") or _first_text(title_group, "trefbiblio"))
-        put(main_lang, "subtitle", _first_text(title_group, "sstitre"))
+        lang = title_language(languages, title_group)
+        fields.put(lang, "title", _first_text(title_group, "titre") or _first_text(title_group, "trefbiblio"))
+        fields.put(lang, "subtitle", _first_text(title_group, "sstitre"))
         for element in title_group.findall("titreparal"):
-            put(_lang_code(element.get("lang", "")), "title", flatten(element))
+            fields.put(_lang_code(element.get("lang", "")), "title", flatten(element))
         for element in title_group.findall("sstitreparal"):
-            put(_lang_code(element.get("lang", "")), "subtitle", flatten(element))
+            fields.put(_lang_code(element.get("lang", "")), "subtitle", flatten(element))
     for element in root.findall("liminaire/resume"):
-        paragraphs = [flatten(alinea) for alinea in element.iter("alinea")]
-        put(_lang_code(element.get("lang", main_lang)), "abstract", " ".join(p for p in paragraphs if p))
+        fields.put(_lang_code(element.get("lang", main_lang)), "abstract", _abstract(element))
     for element in root.findall("liminaire/grmotcle"):
-        keywords = tuple(k for k in (flatten(m) for m in element.findall("motcle")) if k)
-        put(_lang_code(element.get("lang", main_lang)), "keywords", keywords)
-    texts = {lang: LangText(**values) for lang, values in fields.items() if lang}
+        keywords = tuple(flatten(motcle) for motcle in element.findall("motcle"))
+        fields.put(_lang_code(element.get("lang", main_lang)), "keywords", keywords)
+    texts = {lang: LangText(**values) for lang, values in fields.values.items()}
     return {lang: text for lang, text in sorted(texts.items()) if not text.is_empty()}
+
+
+def _abstract(resume: etree._Element) -> str:
+    """The text of a `resume` without its own heading ("Résumé", "Abstract")."""
+    parts = [resume.text or ""]
+    for child in resume:
+        if isinstance(child.tag, str) and child.tag not in _HEADINGS and child.tag not in _DROPPED:
+            parts += [" ", *_text_parts(child), " "]
+        parts.append(child.tail or "")
+    return clean_text("".join(parts))
 
 
 def _year(text: str) -> int | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import ftfy
+from ftfy.badness import is_bad
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -13,6 +16,17 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     return _SPACE.sub(" ", unicodedata.normalize("NFC", text).replace("\u00a0", " ")).strip()
+
+
+def fix_mojibake(text: str) -> str:
+    """`text` with UTF-8-read-as-Latin-1 mojibake undone ("Ã©tudiants" -> "étudiants"), else unchanged.
+
+    Only text that ftfy's badness heuristic flags is touched, and only by its encoding fix:
+    quotes, ligatures, width and the rest of ftfy's fixes are left alone.
+    """
+    if not text or text.isascii() or not is_bad(text):
+        return text
+    return ftfy.fix_encoding(text)
 
 
 def fold_key(text: str) -> str:

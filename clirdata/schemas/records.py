@@ -66,7 +66,8 @@ class Record:
     """One article (or other bibliographic item) with its text per language.
 
     `texts` maps an ISO 639-1 code to that language's fields; `main_lang` is the
-    language the item was written in, as declared by the source.
+    language the item was written in, as declared by the source. `repairs` names what the
+    extractor had to mend to read it (``mojibake:title:fr``), for the build's tally.
     """
 
     source: str
@@ -82,6 +83,7 @@ class Record:
     year: int | None = None
     license: str = ""
     url: str = ""
+    repairs: tuple[str, ...] = ()
 
     def reject(self, stage: str, reason: str, detail: str = "") -> Reject:
         """A Reject that points back at this record."""

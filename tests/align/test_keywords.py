@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import math
+import time
+import tracemalloc
+
 import pytest
 
-from clirdata.align.keywords import PairingOptions, keyword_combinations, pair_records
+from clirdata.align.keywords import (
+    DEFAULT_MAX_KEYWORDS,
+    DEFAULT_MAX_QUERIES_PER_ARTICLE,
+    PairingOptions,
+    combinations_exceed,
+    keyword_combinations,
+    pair_records,
+)
+from clirdata.extractors.erudit import parse_article
+from clirdata.schemas import LangText, Origin, RawItem, Record
 from tests import handmade
 
 
@@ -40,6 +53,17 @@ def test_ids_are_stable_and_order_independent():
     assert forward.corpus["fr"][0]["_id"] == "a1:fr"
 
 
+def assert_balanced(collection) -> None:
+    """The stages' counts as pipelines/erudit.py reports them: in == out + rejected, for each."""
+    by_stage = {stage: sum(r.stage == stage for r in collection.rejects) for stage in ("pair", "title-queries")}
+    assert by_stage["pair"] + by_stage["title-queries"] == len(collection.rejects)
+    assert collection.stats["records"] == collection.stats["documents"] + by_stage["pair"]
+    if by_stage["title-queries"]:
+        assert collection.stats["documents"] == collection.stats["queries"] + by_stage["title-queries"]
+    assert collection.stats["documents"] == sum(len(rows) for lang, rows in collection.corpus.items()
+                                                if lang == "fr")
+
+
 def test_title_mode_one_relevant_document_per_query():
     collection = pair_records(handmade.records(), PairingOptions("en", "fr", "title"))
     qrels = {(q["query-id"], q["corpus-id"]) for q in collection.qrels["en_fr"]}
@@ -47,6 +71,115 @@ def test_title_mode_one_relevant_document_per_query():
     texts = {q["text"] for q in collection.queries["en"]}
     assert "Forest fires in a changing climate" in texts
     assert "en" not in collection.corpus  # no query-language documents in title mode
+
+
+def test_title_mode_rejects_an_article_without_a_query_language_title():
+    collection = pair_records(handmade.records(), PairingOptions("en", "fr", "title"))
+    # a6 has no English text: counted, named, with the language; a4 has no French abstract, as in keyword mode.
+    assert sorted((r.source_id, r.stage, r.reason) for r in collection.rejects) == [
+        ("a4", "pair", "no-fr-document"), ("a6", "title-queries", "no-title")]
+    assert next(r.detail for r in collection.rejects if r.source_id == "a6") == "no title in 'en' to ask as its query"
+    # a6's French document stays in the corpus as a distractor: it is relevant to no query.
+    assert {row["source_id"] for row in collection.corpus["fr"]} == {"a1", "a2", "a3", "a5", "a6"}
+    assert collection.stats == {"records": 6, "documents": 5, "queries": 4, "qrels": 4}
+    assert_balanced(collection)
+
+
+def test_keyword_mode_keeps_balance_with_every_kind_of_reject():
+    records = handmade.records()
+    collection = pair_records(records + [records[0]], PairingOptions(max_keywords=3))
+    # a1 (4 keywords) and a6 (4) go over 3 keywords; a4 has no French abstract; a1 again is a duplicate.
+    assert sorted((r.source_id, r.reason) for r in collection.rejects) == [
+        ("a1", "duplicate-id"), ("a1", "too-many-keywords"), ("a4", "no-fr-document"), ("a6", "too-many-keywords")]
+    assert {row["source_id"] for row in collection.corpus["fr"]} == {"a2", "a3", "a5"}
+    # Only a2 and a3 give queries now, one combination each.
+    assert {q["text"] for q in collection.queries["en"]} == {"Climate, policy, QUEBEC", "climate, fire, forests"}
+    assert collection.stats["records"] == 7
+    assert_balanced(collection)
+
+
+def article_with_keywords(n: int, source_id: str = "k1") -> Record:
+    texts = {"fr": LangText(title="Titre", abstract="Résumé."),
+             "en": LangText(title="Title", keywords=tuple(f"keyword {i}" for i in range(n)))}
+    return Record("erudit", source_id, f"mem://{source_id}.xml", "0" * 64, "test", "fr", texts)
+
+
+@pytest.mark.parametrize("n, max_keywords, rejected", [(5, 5, False), (6, 5, True), (1, 1, False), (2, 1, True)])
+def test_keyword_cap_is_inclusive(n, max_keywords, rejected):
+    collection = pair_records([article_with_keywords(n)], PairingOptions(k=1, max_keywords=max_keywords))
+    assert [r.reason for r in collection.rejects] == (["too-many-keywords"] if rejected else [])
+    assert len(collection.queries["en"]) == (0 if rejected else n)
+    assert_balanced(collection)
+
+
+@pytest.mark.parametrize("n, k, limit, rejected", [
+    (6, 3, 20, False),   # C(6, 3) = 20: exactly at the limit
+    (6, 3, 19, True),
+    (6, 6, 1, False),    # C(6, 6) = 1
+    (2, 3, 1, False),    # fewer keywords than k: no combination at all, nothing to refuse
+])
+def test_query_cap_is_inclusive(n, k, limit, rejected):
+    collection = pair_records([article_with_keywords(n)], PairingOptions(k=k, max_queries_per_article=limit))
+    assert [r.reason for r in collection.rejects] == (["too-many-queries"] if rejected else [])
+    assert len(collection.queries["en"]) == (0 if rejected else math.comb(n, k))
+    assert_balanced(collection)
+
+
+def test_query_cap_counts_distinct_keywords():
+    record = article_with_keywords(0)
+    record.texts["en"] = LangText(keywords=("Forêts", "forets", "FORÊTS ", "climat", "feu"))  # 3 distinct
+    collection = pair_records([record], PairingOptions(k=3, max_queries_per_article=1))
+    assert collection.rejects == [] and [q["text"] for q in collection.queries["en"]] == ["climat, feu, Forêts"]
+
+
+@pytest.mark.parametrize("n, k", [(0, 1), (1, 1), (5, 0), (15, 3), (50, 3), (50, 4), (200, 3), (10, 5), (10, 10)])
+def test_combinations_exceed_agrees_with_math_comb(n, k):
+    for limit in (0, 1, 454, 455, 19_600, 20_000, 1_313_400, 10**9):
+        assert combinations_exceed(n, k, limit) == (math.comb(n, k) > limit), (n, k, limit)
+
+
+def test_combinations_exceed_stops_early_on_huge_inputs():
+    start = time.perf_counter()
+    assert combinations_exceed(10**9, 10**8, DEFAULT_MAX_QUERIES_PER_ARTICLE)  # C(n, k) has ~10^8 digits
+    assert time.perf_counter() - start < 0.1
+
+
+def test_defaults_leave_real_articles_alone():
+    # Real Érudit articles have at most ~15 keywords a language: C(15, 3) = 455 queries.
+    assert DEFAULT_MAX_KEYWORDS >= 15 and math.comb(15, 3) == 455
+    assert math.comb(DEFAULT_MAX_KEYWORDS, 3) <= DEFAULT_MAX_QUERIES_PER_ARTICLE
+    assert not combinations_exceed(15, 5, DEFAULT_MAX_QUERIES_PER_ARTICLE)
+    collection = pair_records([article_with_keywords(15)], PairingOptions())
+    assert collection.rejects == [] and len(collection.queries["en"]) == 455
+
+
+def hostile_article(keywords: int) -> bytes:
+    """An Érudit article as the extractor meets it, with thousands of English keywords."""
+    motcles = "".join(f"<motcle>mot {i}</motcle>" for i in range(keywords))
+    return (f'<article idproprio="h1" lang="fr"><liminaire><grtitre><titre>Titre</titre>'
+            f'<titreparal lang="en">Title</titreparal></grtitre><resume lang="fr"><alinea>Résumé.</alinea></resume>'
+            f'<grmotcle lang="en">{motcles}</grmotcle></liminaire></article>').encode()
+
+
+@pytest.mark.parametrize("options, reason", [
+    (PairingOptions(), "too-many-keywords"),
+    (PairingOptions(max_keywords=5_000), "too-many-queries"),  # keyword cap lifted: the query cap still holds
+])
+def test_an_article_with_2000_keywords_is_a_quick_small_reject(options, reason):
+    record = parse_article(RawItem(Origin("erudit", "mem://h1.xml"), hostile_article(2_000)))
+    assert isinstance(record, Record) and len(record.texts["en"].keywords) == 2_000
+    tracemalloc.start()
+    start = time.perf_counter()
+    collection = pair_records([record], options)
+    seconds = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert [(r.source_id, r.stage, r.reason) for r in collection.rejects] == [("h1", "pair", reason)]
+    assert "2000" in collection.rejects[0].detail
+    assert collection.queries["en"] == [] and collection.corpus["fr"] == []
+    assert seconds < 0.5  # C(2000, 3) = 1.3 billion combinations were never made
+    assert peak < 5_000_000
+    assert_balanced(collection)
 
 
 def test_two_keywords_per_query():
@@ -66,11 +199,11 @@ def test_keyword_normalisation_folds_case_accents_spacing():
     assert combos[0][1] == ("eau", "Écologie  urbaine", "Ville")
 
 
-def test_bad_options_are_refused():
+@pytest.mark.parametrize("bad", [dict(mode="abstract"), dict(k=0), dict(max_keywords=0),
+                                 dict(max_queries_per_article=0)])
+def test_bad_options_are_refused(bad):
     with pytest.raises(ValueError):
-        PairingOptions(mode="abstract")
-    with pytest.raises(ValueError):
-        PairingOptions(k=0)
+        PairingOptions(**bad)
 
 
 def test_duplicate_ids_are_rejected_not_merged():
