@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from clirdata.extractors.http import FetchFailed, fetch, wait_strategy
+from clirdata.extractors.http import RETRY_AFTER_CAP_S, FetchFailed, fetch, wait_strategy
 from clirdata.schemas import Reject
 
 EURLEX_BASE_URL = "https://eur-lex.europa.eu"
@@ -60,12 +60,16 @@ def plan_downloads(celex_numbers: Iterable[str], langs: Iterable[str], formats=(
 
 def download_all(downloads: list[Download], folder: Path, *, base_url: str = EURLEX_BASE_URL,
                  delay_s: float = 1.0, max_retries: int = 4, timeout_s: float = 60.0,
-                 max_bytes: int = 100_000_000, backoff_s: float = 2.0) -> Iterator[Path | Reject]:
-    """Fetch what is not in `folder` yet; yields each file's path (new or already there) or a Reject."""
+                 max_bytes: int = 100_000_000, backoff_s: float = 2.0,
+                 retry_after_cap_s: float = RETRY_AFTER_CAP_S) -> Iterator[Path | Reject]:
+    """Fetch what is not in `folder` yet; yields each file's path (new or already there) or a Reject.
+
+    A longer Retry-After than `retry_after_cap_s` is cut to it, with a warning in the log.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
-    wait = wait_strategy(backoff_s, 120.0, 300.0)
+    wait = wait_strategy(backoff_s, 120.0, retry_after_cap_s)
     first = True
     for download in downloads:
         target = folder / download.filename

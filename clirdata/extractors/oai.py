@@ -1,22 +1,35 @@
 """OAI-PMH ListRecords harvester and oai_dc mapper, for any repository (Érudit, SciELO, HAL).
 
 `parse_list_records` is pure (page bytes in, Records and Rejects out); `harvest` adds the
-network: resumption-token paging, polite delays and tenacity retries. Every failure is a
-Reject, never an exception, so a build can count what it lost.
+network: resumption-token paging, polite delays, tenacity retries, bounds that make every harvest
+end, and a page store that lets a killed harvest resume. Every failure is a Reject, never an
+exception, so a build can count what it lost.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import unquote, urlencode
 
 import requests
 from lxml import etree
 
-from clirdata.extractors.http import FetchFailed, fetch, wait_strategy
+from clirdata.extractors.http import (
+    DEADLINE_S,
+    RETRY_AFTER_CAP_S,
+    FetchFailed,
+    RetryableBody,
+    fetch,
+    http_session,
+    wait_strategy,
+)
 from clirdata.extractors.text import clean_text, fold_key
 from clirdata.schemas.records import LangText, Record, Reject, sha256_hex
 
@@ -50,6 +63,8 @@ _DOI = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?<!\d)([12]\d{3})(?!\d)")
+_COUNT = re.compile(r"[0-9]{1,15}")  # ASCII only: "²".isdigit() is True but int("²") fails
+_LOG = logging.getLogger("clirdata")
 
 
 @dataclass(frozen=True)
@@ -63,19 +78,30 @@ class OaiRequest:
     until_date: str | None = None
     source: str = "oai"  # the Record.source / Reject.source name
 
+    def state_key(self) -> str:
+        """A name for this request's saved pages: the same for the same server request, else different.
+
+        `source` is left out: it names the output, not what the server is asked.
+        """
+        asked = [self.base_url, self.metadata_prefix, self.set_spec, self.from_date, self.until_date]
+        return hashlib.sha256(json.dumps(asked).encode()).hexdigest()[:32]
+
 
 @dataclass(frozen=True)
 class OaiPage:
     """One parsed ListRecords response: its items, the token to the next page, any OAI error.
 
     `error` is ``(code, message)`` of an OAI-PMH ``<error>``; every error except
-    ``noRecordsMatch`` is also in `records` as one ``oai-error`` Reject.
+    ``noRecordsMatch`` is also in `records` as one ``oai-error`` Reject. `malformed` is True when
+    the bytes are not a ListRecords response at all (then `records` is one ``malformed-xml`` Reject):
+    a truncated page, worth fetching again.
     """
 
     records: list[Record | Reject] = field(default_factory=list)
     resumption_token: str | None = None
     error: tuple[str, str] | None = None
     complete_list_size: int | None = None
+    malformed: bool = False
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -298,6 +324,16 @@ def _page_reject(request: OaiRequest, page_uri: str, reason: str, detail: str) -
     return Reject(request.source, page_uri, "read", reason, detail)
 
 
+def _malformed(request: OaiRequest, page_uri: str, detail: str) -> OaiPage:
+    return OaiPage([_page_reject(request, page_uri, "malformed-xml", detail)], malformed=True)
+
+
+def _count(value: str | None) -> int | None:
+    """An attribute such as completeListSize as a number, or None unless it is plain ASCII digits."""
+    value = (value or "").strip()
+    return int(value) if _COUNT.fullmatch(value) else None
+
+
 def parse_list_records(page: bytes, request: OaiRequest, page_uri: str) -> OaiPage:
     """Parse one ListRecords response into Records and Rejects, plus the resumption token.
 
@@ -307,10 +343,9 @@ def parse_list_records(page: bytes, request: OaiRequest, page_uri: str) -> OaiPa
     try:
         root = etree.fromstring(page, _secure_parser())
     except etree.XMLSyntaxError as err:
-        return OaiPage([_page_reject(request, page_uri, "malformed-xml", str(err))])
+        return _malformed(request, page_uri, str(err) or "not XML")
     if root.tag != f"{_OAI}OAI-PMH":
-        detail = f"not an OAI-PMH response: root element {root.tag!r}"
-        return OaiPage([_page_reject(request, page_uri, "malformed-xml", detail)])
+        return _malformed(request, page_uri, f"not an OAI-PMH response: root element {root.tag!r}")
 
     error = root.find(f"{_OAI}error")
     if error is not None:
@@ -323,15 +358,13 @@ def parse_list_records(page: bytes, request: OaiRequest, page_uri: str) -> OaiPa
 
     list_records = root.find(f"{_OAI}ListRecords")
     if list_records is None:
-        detail = "OAI-PMH response without ListRecords or error"
-        return OaiPage([_page_reject(request, page_uri, "malformed-xml", detail)])
+        return _malformed(request, page_uri, "OAI-PMH response without ListRecords or error")
     records = [parse_record(r, request, page_uri) for r in list_records.findall(f"{_OAI}record")]
     token_el = list_records.find(f"{_OAI}resumptionToken")
     token, size = None, None
     if token_el is not None:
         token = (token_el.text or "").strip() or None
-        size_text = token_el.get("completeListSize", "")
-        size = int(size_text) if size_text.strip().isdigit() else None
+        size = _count(token_el.get("completeListSize"))
     return OaiPage(records, token, None, size)
 
 
@@ -350,51 +383,167 @@ def list_records_url(request: OaiRequest, resumption_token: str | None = None) -
     return f"{request.base_url}{separator}{urlencode(params)}"
 
 
-def harvest(
-    request: OaiRequest,
-    *,
-    session: requests.Session | None = None,
-    delay_s: float = 1.0,
-    max_retries: int = 5,
-    timeout_s: float = 60.0,
-    max_page_bytes: int = 50_000_000,
-    progress: Callable[[int, int], None] | None = None,
-    backoff_s: float = 2.0,
-    backoff_max_s: float = 120.0,
-    retry_after_cap_s: float = 300.0,
-) -> Iterator[Record | Reject]:
-    """Yield every Record (and Reject) of a ListRecords harvest, page after page.
+@dataclass(frozen=True)
+class HarvestOptions:
+    """How patient and how polite a harvest is, and the bounds that make it end on its own.
 
-    Waits `delay_s` between requests; retries 5xx/429/network errors (Retry-After honoured,
-    capped at `retry_after_cap_s`, else exponential from `backoff_s` up to `backoff_max_s`).
-    A page that cannot be fetched or an OAI error ends the harvest with one Reject.
-    `progress(done, total)` is called after each page; total is completeListSize or 0.
+    delay_s: pause between two requests. max_retries: retries of one page (5xx, 429, timeouts,
+    truncated pages). timeout_s: longest silence between two bytes. deadline_s: longest time for one
+    whole response. max_page_bytes: largest page. backoff_s / backoff_max_s: exponential backoff when
+    the server gives no Retry-After. retry_after_cap_s: longest Retry-After honoured (longer ones are
+    capped and logged). max_empty_pages: pages in a row without a record, yet with a resumptionToken,
+    after which the harvest ends with a reject.
     """
-    own_session = session is None
-    http = session or requests.Session()
-    if own_session:
-        http.headers["User-Agent"] = USER_AGENT
-    wait = wait_strategy(backoff_s, backoff_max_s, retry_after_cap_s)
+
+    delay_s: float = 1.0
+    max_retries: int = 5
+    timeout_s: float = 60.0
+    deadline_s: float = DEADLINE_S
+    max_page_bytes: int = 50_000_000
+    backoff_s: float = 2.0
+    backoff_max_s: float = 120.0
+    retry_after_cap_s: float = RETRY_AFTER_CAP_S
+    max_empty_pages: int = 10
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0 or self.max_empty_pages < 1 or self.max_page_bytes < 1:
+            raise ValueError("max_retries must be at least 0, max_empty_pages and max_page_bytes at least 1")
+        if min(self.timeout_s, self.deadline_s) <= 0 or min(self.delay_s, self.retry_after_cap_s) < 0:
+            raise ValueError("timeout_s and deadline_s must be positive, delay_s and retry_after_cap_s not negative")
+
+
+class PageStore(Protocol):
+    """Where a harvest keeps the raw bytes of each page it fetched, numbered from 0, to resume later."""
+
+    def load(self, index: int) -> bytes | None:
+        """The stored page `index`, or None when there is none (or it cannot be read)."""
+
+    def save(self, index: int, body: bytes) -> None:
+        """Keep page `index`, atomically: a page is either whole or absent."""
+
+
+class NoStore:
+    """A harvest that keeps nothing: every run fetches every page."""
+
+    def load(self, index: int) -> bytes | None:
+        return None
+
+    def save(self, index: int, body: bytes) -> None:
+        pass
+
+
+class _EndlessGuard:
+    """Ends a harvest that would never end: a token seen before, or too many empty pages in a row."""
+
+    def __init__(self, max_empty_pages: int):
+        self._max_empty = max_empty_pages
+        self._empty_in_a_row = 0
+        self._seen: set[bytes] = set()  # 16-byte digests: a long harvest's tokens stay small
+
+    def reason_to_stop(self, page: OaiPage) -> tuple[str, str] | None:
+        """(reason, detail) when this page's token must not be followed, else None."""
+        token = page.resumption_token
+        if token is None:
+            return None
+        self._empty_in_a_row = 0 if page.records else self._empty_in_a_row + 1
+        if self._empty_in_a_row >= self._max_empty:
+            return "empty-pages", f"{self._empty_in_a_row} pages in a row without a record, each with a new token"
+        digest = hashlib.blake2b(token.encode(), digest_size=16).digest()
+        if digest in self._seen:
+            return "repeated-resumption-token", f"resumptionToken {token[:200]!r} was already followed"
+        self._seen.add(digest)
+        return None
+
+
+def _stored_page(store: PageStore, index: int, request: OaiRequest, url: str) -> OaiPage | None:
+    """Page `index` from the store, parsed; None when absent or unusable (it is fetched again)."""
+    body = store.load(index)
+    if body is None:
+        return None
+    page = parse_list_records(body, request, url)
+    if page.malformed or page.error:
+        _LOG.warning("harvest: stored page %d is unusable, fetching it again: %s", index, url)
+        return None
+    return page
+
+
+def _fetch_page(session: requests.Session, url: str, request: OaiRequest,
+                options: HarvestOptions) -> tuple[bytes, OaiPage]:
+    """Fetch and parse one page; a truncated or non-OAI page is fetched again like a 503."""
+    def parse(body: bytes) -> tuple[bytes, OaiPage]:
+        page = parse_list_records(body, request, url)
+        if page.malformed:
+            raise RetryableBody("malformed-xml", page.records[0].detail)
+        return body, page
+
+    wait = wait_strategy(options.backoff_s, options.backoff_max_s, options.retry_after_cap_s)
+    return fetch(session, url, max_retries=options.max_retries, timeout_s=options.timeout_s,
+                 max_bytes=options.max_page_bytes, wait=wait, deadline_s=options.deadline_s, parse=parse)
+
+
+def _pages(request: OaiRequest, options: HarvestOptions, store: PageStore,
+           session: requests.Session) -> Iterator[tuple[str, OaiPage] | Reject]:
+    """Every page in order, replayed from the store while it has them, then fetched (and stored).
+
+    Ends after a page without a token, an OAI error, a page that cannot be fetched (one Reject),
+    or a page whose token must not be followed (one Reject).
+    """
+    guard = _EndlessGuard(options.max_empty_pages)
     token: str | None = None
-    done, first = 0, True
-    try:
-        while first or token:
-            url = list_records_url(request, None if first else token)
-            if not first and delay_s > 0:
-                time.sleep(delay_s)
-            first = False
+    index, replaying, fetched = 0, True, 0
+    while True:
+        url = list_records_url(request, token)
+        page = _stored_page(store, index, request, url) if replaying else None
+        if page is None:
+            if replaying and index:
+                _LOG.info("harvest: %d pages replayed from the saved state; resuming at %s", index, url)
+            replaying = False
+            if fetched and options.delay_s > 0:
+                time.sleep(options.delay_s)
+            fetched += 1
             try:
-                body = fetch(http, url, max_retries=max_retries, timeout_s=timeout_s,
-                              max_bytes=max_page_bytes, wait=wait)
+                body, page = _fetch_page(session, url, request, options)
             except FetchFailed as err:
                 yield _page_reject(request, url, err.reason, err.detail)
                 return
-            page = parse_list_records(body, request, url)
+            if page.error is None:
+                store.save(index, body)
+        yield url, page
+        stop = None if page.error else guard.reason_to_stop(page)
+        if stop:
+            yield _page_reject(request, url, *stop)
+        if stop or page.error or not page.resumption_token:
+            if replaying:
+                _LOG.info("harvest: all %d pages replayed from the saved state, no request made", index + 1)
+            return
+        token, index = page.resumption_token, index + 1
+
+
+def harvest(
+    request: OaiRequest,
+    options: HarvestOptions | None = None,
+    *,
+    store: PageStore | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    user_agent: str = USER_AGENT,
+) -> Iterator[Record | Reject]:
+    """Yield every Record (and Reject) of a ListRecords harvest, page after page.
+
+    With a `store`, each fetched page is kept, and a later harvest of the same request replays
+    the kept pages without a request and goes on from the last token. Every failure ends the
+    harvest with one Reject (stage "read"): a page that stays unfetchable or malformed after the
+    retries, an OAI error, a repeated resumptionToken, too many empty pages in a row.
+    `progress(done, total)` is called after each page; total is completeListSize or 0.
+    """
+    options = options or HarvestOptions()
+    done = 0
+    with http_session(user_agent) as session:
+        for item in _pages(request, options, store or NoStore(), session):
+            if isinstance(item, Reject):
+                yield item
+                continue
+            _, page = item
             yield from page.records
             done += len(page.records)
             if progress is not None:
                 progress(done, page.complete_list_size or 0)
-            token = None if page.error else page.resumption_token
-    finally:
-        if own_session:
-            http.close()

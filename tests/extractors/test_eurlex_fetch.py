@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+import logging
+import time
+
 import pytest
 
 from clirdata.extractors.eurlex_fetch import Download, download_all, plan_downloads, read_celex_list
+from clirdata.extractors.http import RETRY_AFTER_CAP_S
 from clirdata.schemas import Reject
 from tests.conftest import Reply
 
@@ -37,3 +42,20 @@ def test_download_retries_then_resumes_without_refetching(local_server, tmp_path
     assert again[0] == tmp_path / "32016R0679_EN.html"
     assert len(local_server.requests) == 4  # only the missing French file was asked for again
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_a_huge_retry_after_is_capped_and_logged(local_server, tmp_path, caplog):
+    local_server.add("/legal-content/EN/TXT/HTML/", Reply(503, b"", {"Retry-After": "999999"}),
+                     Reply(200, b"<html>en</html>"))
+    downloads = plan_downloads(["32016R0679"], ["en"], formats=("html",))
+    start = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="clirdata"):
+        [path] = download_all(downloads, tmp_path, base_url=local_server.base_url, delay_s=0, backoff_s=0,
+                              retry_after_cap_s=0.05)
+    assert time.monotonic() - start < 5  # the 0.05 s cap, not 11 days
+    assert path.read_bytes() == b"<html>en</html>"
+    assert any("Retry-After of 999999 s" in r.getMessage() and "capped" in r.getMessage() for r in caplog.records)
+
+
+def test_the_default_cap_is_the_shared_one():
+    assert inspect.signature(download_all).parameters["retry_after_cap_s"].default == RETRY_AFTER_CAP_S == 600.0

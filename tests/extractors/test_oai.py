@@ -7,15 +7,23 @@ hand-written pages; the mapping helpers are tested as pure functions.
 from __future__ import annotations
 
 import hashlib
+import logging
 import socket
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from clirdata.extractors.http import parse_retry_after
 from clirdata.extractors.oai import (
+    HarvestOptions,
+    OaiPage,
     OaiRequest,
     extract_doi,
     harvest,
@@ -25,10 +33,16 @@ from clirdata.extractors.oai import (
 )
 from clirdata.schemas.records import Record, Reject
 from tests.conftest import Reply, shared_fixture
+from tests.extractors.test_http import scripted_server, send, trickle
 
 ERUDIT_PAGE = "erudit/oai/ListRecords_oai_dc_2015-10-27.xml"
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-FAST = {"delay_s": 0.0, "backoff_s": 0.01, "backoff_max_s": 0.02}
+FAST = HarvestOptions(delay_s=0.0, backoff_s=0.01, backoff_max_s=0.02)
+
+
+def fast(**changes) -> HarvestOptions:
+    """FAST with some options changed."""
+    return replace(FAST, **changes)
 
 
 def oai_page(records_xml: str = "", token: str | None = None, size: int | None = None) -> bytes:
@@ -131,7 +145,7 @@ def test_harvest_real_erudit_page_then_handwritten_page(local_server):
     progress: list[tuple[int, int]] = []
     request = request_for(local_server, set_spec="erudit.revue.haf")
 
-    items = list(harvest(request, progress=lambda d, t: progress.append((d, t)), **FAST))
+    items = list(harvest(request, FAST, progress=lambda d, t: progress.append((d, t))))
 
     records = records_of(items)
     assert len(records) == 46 + 2
@@ -199,8 +213,7 @@ def test_request_urls_first_with_arguments_then_only_the_token(local_server):
     progress: list[tuple[int, int]] = []
     start = time.monotonic()
 
-    options = {**FAST, "delay_s": 0.2}
-    items = list(harvest(request, progress=lambda d, t: progress.append((d, t)), **options))
+    items = list(harvest(request, fast(delay_s=0.2), progress=lambda d, t: progress.append((d, t))))
 
     assert time.monotonic() - start >= 0.4  # the polite delay before each of the two later pages
     assert len(items) == 1 + 1 + 3
@@ -226,7 +239,7 @@ def test_503_with_retry_after_is_waited_then_succeeds(local_server):
     local_server.add("/oai", Reply(503, b"busy", {"Retry-After": "1"}), Reply(200, oai_page(ENGLISH)))
     start = time.monotonic()
 
-    items = list(harvest(request_for(local_server), **FAST))
+    items = list(harvest(request_for(local_server), FAST))
 
     assert len(local_server.requests) == 2
     assert [type(i) for i in items] == [Record]
@@ -234,18 +247,39 @@ def test_503_with_retry_after_is_waited_then_succeeds(local_server):
     assert time.monotonic() - start >= 0.95  # Retry-After won over the 0.01 s backoff
 
 
-def test_retry_after_is_capped(local_server):
-    local_server.add("/oai", Reply(503, b"busy", {"Retry-After": "3600"}), Reply(200, oai_page(ENGLISH)))
+def test_retry_after_is_capped_and_the_cap_is_logged(local_server, caplog):
+    local_server.add("/oai", Reply(503, b"busy", {"Retry-After": "999999"}), Reply(200, oai_page(ENGLISH)))
     start = time.monotonic()
-    items = list(harvest(request_for(local_server), retry_after_cap_s=0.05, **FAST))
+    with caplog.at_level(logging.WARNING, logger="clirdata"):
+        items = list(harvest(request_for(local_server), fast(retry_after_cap_s=0.05)))
     assert len(records_of(items)) == 1
     assert time.monotonic() - start < 5
+    assert any("Retry-After of 999999 s" in r.getMessage() and "capped" in r.getMessage() for r in caplog.records)
+
+
+def test_default_bounds():
+    options = HarvestOptions()
+    assert (options.retry_after_cap_s, options.deadline_s, options.max_empty_pages) == (600.0, 300.0, 10)
+
+
+@pytest.mark.parametrize("bad", [{"max_empty_pages": 0}, {"deadline_s": 0}, {"max_retries": -1}, {"timeout_s": -1}])
+def test_options_that_would_never_fetch_or_never_end_are_refused(bad):
+    with pytest.raises(ValueError):
+        HarvestOptions(**bad)
+
+
+def test_superscript_retry_after_falls_back_to_the_backoff(local_server):
+    """`Retry-After: ²` once killed the whole build: "²".isdigit() is True, float("²") raises."""
+    local_server.add("/oai", Reply(503, b"busy", {"Retry-After": "²"}), Reply(200, oai_page(ENGLISH)))
+    items = list(harvest(request_for(local_server), FAST))
+    assert [i.source_id for i in records_of(items).values()] == ["oai:test:2003"]
+    assert len(local_server.requests) == 2
 
 
 def test_persistent_500_gives_one_http_error_reject(local_server):
     local_server.add("/oai", Reply(500, b"boom"))
 
-    items = list(harvest(request_for(local_server), max_retries=3, **FAST))
+    items = list(harvest(request_for(local_server), fast(max_retries=3)))
 
     assert len(local_server.requests) == 4  # one try + three retries
     [reject] = items
@@ -256,7 +290,7 @@ def test_persistent_500_gives_one_http_error_reject(local_server):
 
 def test_client_error_is_not_retried(local_server):
     local_server.add("/oai", Reply(404, b"gone"))
-    items = list(harvest(request_for(local_server), max_retries=3, **FAST))
+    items = list(harvest(request_for(local_server), fast(max_retries=3)))
     assert [(r.reason, "HTTP 404" in r.detail) for r in items] == [("http-error", True)]
     assert len(local_server.requests) == 1
 
@@ -266,14 +300,14 @@ def test_connection_refused_gives_http_error_reject():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     request = OaiRequest(f"http://127.0.0.1:{port}/oai")
-    items = list(harvest(request, max_retries=2, timeout_s=2, **FAST))
+    items = list(harvest(request, fast(max_retries=2, timeout_s=2)))
     [reject] = items
     assert reject.reason == "http-error" and "ConnectionError" in reject.detail
 
 
 def test_page_over_the_size_limit_is_rejected(local_server):
     local_server.add("/oai", Reply(200, oai_page(BILINGUAL)))
-    items = list(harvest(request_for(local_server), max_page_bytes=200, **FAST))
+    items = list(harvest(request_for(local_server), fast(max_page_bytes=200)))
     assert [(r.stage, r.reason) for r in items] == [("read", "too-large")]
 
 
@@ -291,7 +325,7 @@ def test_parse_retry_after(value, expected):
 
 def test_no_records_match_is_an_empty_harvest(local_server):
     local_server.add("/oai", Reply(200, oai_error("noRecordsMatch", "No records match")))
-    items = list(harvest(request_for(local_server, from_date="2030-01-01"), **FAST))
+    items = list(harvest(request_for(local_server, from_date="2030-01-01"), FAST))
     assert items == []
     assert len(local_server.requests) == 1
 
@@ -303,7 +337,7 @@ def test_bad_resumption_token_keeps_page_1_and_adds_one_reject(local_server):
         Reply(200, oai_error("badResumptionToken", "The token has expired")),
     )
 
-    items = list(harvest(request_for(local_server), **FAST))
+    items = list(harvest(request_for(local_server), FAST))
 
     assert sorted(records_of(items)) == ["oai:test:2001", "oai:test:2003"]
     [reject] = rejects_of(items)
@@ -334,7 +368,7 @@ def test_external_entity_is_not_resolved(local_server, tmp_path):
     ).encode()
     local_server.add("/oai", Reply(200, page))
 
-    items = list(harvest(request_for(local_server), **FAST))
+    items = list(harvest(request_for(local_server), FAST))
 
     assert "TOP-SECRET" not in repr(items)
     [record] = items
@@ -371,11 +405,22 @@ def test_malformed_page_gives_one_reject(body, detail_part):
     assert page.resumption_token is None
 
 
-def test_malformed_page_ends_the_harvest(local_server):
+def test_malformed_page_is_fetched_again(local_server):
+    """A 200 that is not a ListRecords page (a proxy's error page, a cut page) is a fault, not the end."""
     local_server.add("/oai", Reply(200, b"<html>Temporarily down</html>"), Reply(200, oai_page(ENGLISH)))
-    items = list(harvest(request_for(local_server), **FAST))
-    assert [r.reason for r in items] == ["malformed-xml"]
-    assert len(local_server.requests) == 1
+    items = list(harvest(request_for(local_server), FAST))
+    assert [(type(i), i.source_id) for i in items] == [(Record, "oai:test:2003")]
+    assert len(local_server.requests) == 2
+
+
+def test_page_that_stays_truncated_ends_the_harvest_with_one_reject(local_server):
+    whole = oai_page(BILINGUAL, token="next")
+    local_server.add("/oai", Reply(200, whole[: len(whole) // 2]))
+    items = list(harvest(request_for(local_server), fast(max_retries=2)))
+    [reject] = items
+    assert (reject.stage, reject.reason) == ("read", "malformed-xml")
+    assert "after 3 attempts" in reject.detail
+    assert len(local_server.requests) == 3
 
 
 # --------------------------------------------------------------------------- oai_dc mapping
@@ -483,3 +528,295 @@ def test_normalize_lang(code, expected):
 )
 def test_extract_doi(value, expected):
     assert extract_doi(value) == expected
+
+
+# --------------------------------------------------------------------------- hostile attributes
+
+
+@pytest.mark.parametrize(("value", "expected"), [("3", 3), (" 12 ", 12), ("²", None), ("١٢", None), ("-1", None),
+                                                 ("", None), ("9" * 5000, None), ("1e3", None)])
+def test_complete_list_size_counts_only_plain_ascii_digits(value, expected):
+    """`completeListSize="²"` once killed the whole build; 5000 digits would trip int()'s own limit."""
+    page = parse_list_records(oai_page(ENGLISH, token="t", size=value), OaiRequest("u"), "u")
+    assert page.complete_list_size == expected
+    assert [r.source_id for r in page.records] == ["oai:test:2003"] and page.resumption_token == "t"
+
+
+# --------------------------------------------------------------------------- harvests that end
+
+
+def record_page(first: int, count: int, token: str | None) -> bytes:
+    """A page of `count` English records numbered from `first`, and its token."""
+    records = "".join(
+        dc_record(f"oai:test:r{i}", f"<dc:title>Record {i}</dc:title><dc:language>en</dc:language>")
+        for i in range(first, first + count)
+    )
+    return oai_page(records, token=token)
+
+
+def test_repeated_resumption_token_ends_the_harvest_with_a_reject(local_server):
+    """A server whose tokens go round in a circle (A, B, A, ...) would be harvested forever."""
+    local_server.add("/oai", Reply(200, record_page(0, 2, "A")), Reply(200, record_page(2, 2, "B")),
+                     Reply(200, record_page(4, 2, "A")), Reply(200, record_page(6, 2, None)))
+
+    items = list(harvest(request_for(local_server), FAST))
+
+    assert sorted(records_of(items)) == [f"oai:test:r{i}" for i in range(6)]  # page 3's records are kept
+    [reject] = rejects_of(items)
+    assert (reject.stage, reject.reason) == ("read", "repeated-resumption-token")
+    assert "'A'" in reject.detail and reject.source_uri.endswith("resumptionToken=B")
+    assert len(local_server.requests) == 3  # token A is not asked for a second time
+
+
+def test_same_token_twice_in_a_row_ends_the_harvest(local_server):
+    local_server.add("/oai", Reply(200, record_page(0, 1, "same")))  # the last reply repeats
+    items = list(harvest(request_for(local_server), FAST))
+    assert [type(i) for i in items] == [Record, Record, Reject]
+    assert items[2].reason == "repeated-resumption-token"
+    assert len(local_server.requests) == 2
+
+
+def test_endless_empty_pages_end_the_harvest_with_a_reject(local_server):
+    empty = [Reply(200, oai_page("", token=f"e{i}")) for i in range(50)]
+    local_server.add("/oai", Reply(200, record_page(0, 2, "start")), *empty)
+
+    items = list(harvest(request_for(local_server), fast(max_empty_pages=3)))
+
+    assert sorted(records_of(items)) == ["oai:test:r0", "oai:test:r1"]
+    [reject] = rejects_of(items)
+    assert (reject.stage, reject.reason) == ("read", "empty-pages")
+    assert reject.detail.startswith("3 pages in a row without a record")
+    assert len(local_server.requests) == 1 + 3
+
+
+def test_empty_pages_below_the_bound_do_not_end_the_harvest(local_server):
+    local_server.add("/oai", Reply(200, oai_page("", token="e1")), Reply(200, oai_page("", token="e2")),
+                     Reply(200, record_page(0, 1, "r")), Reply(200, oai_page("", token="e3")),
+                     Reply(200, oai_page("", token="e4")), Reply(200, record_page(1, 1, None)))
+    items = list(harvest(request_for(local_server), fast(max_empty_pages=3)))
+    assert sorted(records_of(items)) == ["oai:test:r0", "oai:test:r1"] and not rejects_of(items)
+    assert len(local_server.requests) == 6
+
+
+def test_a_server_that_sends_a_byte_at_a_time_ends_with_too_slow():
+    page = record_page(0, 1, None)
+
+    def respond(handler, n):
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(page)))
+        handler.end_headers()
+        trickle(handler, page, 0.02, server.stop)  # a few seconds in all, never 1 s silent
+
+    start = time.monotonic()
+    with scripted_server(respond) as server:
+        request = OaiRequest(f"{server.base_url}/oai", source="test")
+        items = list(harvest(request, fast(max_retries=1, timeout_s=1.0, deadline_s=0.3)))
+    assert time.monotonic() - start < 3
+    [reject] = items
+    assert (reject.stage, reject.reason) == ("read", "too-slow")
+    assert len(server.requests) == 2
+
+
+# --------------------------------------------------------------------------- faults and resume
+
+
+class PagedServer:
+    """Serves `pages` (page i's token is f"t{i + 1}"), with optional faults, as a real HTTP server."""
+
+    def __init__(self, pages: list[bytes], fault: Callable[[int], str | None] = lambda n: None):
+        self.pages = pages
+        self.fault = fault  # request number -> fault kind or None
+
+    def page_for(self, path: str) -> bytes:
+        token = query_of(path).get("resumptionToken", ["t0"])[0]
+        return self.pages[int(token[1:])]
+
+    def respond(self, handler, n: int) -> None:
+        kind = self.fault(n)
+        page = self.page_for(handler.path)
+        if kind == "503":
+            send(handler, 503, b"busy", {"Retry-After": "0"})
+        elif kind == "500":
+            send(handler, 500, b"oops")
+        elif kind == "timeout":
+            time.sleep(0.5)  # the client gave up after timeout_s = 0.2
+            send(handler, 200, page)
+        elif kind == "truncated":
+            send(handler, 200, page[: len(page) * 2 // 3])
+        elif kind == "down":
+            handler.close_connection = True  # no answer at all: the connection just closes
+        else:
+            send(handler, 200, page)
+
+
+def paged(count: int, per_page: int = 2) -> list[bytes]:
+    """`count` pages of `per_page` records, each with the token to the next, the last without."""
+    return [record_page(i * per_page, per_page, f"t{i + 1}" if i + 1 < count else None) for i in range(count)]
+
+
+FAULTS = ["503", "500", "timeout", "truncated"]
+
+
+def one_in_five(n: int) -> str | None:
+    """Requests 4, 9, 14, 19 fail: 503 + Retry-After, 500, a timeout, a truncated page, in turn."""
+    return FAULTS[(n // 5) % len(FAULTS)] if n % 5 == 4 else None
+
+
+def test_one_request_in_five_failing_gives_the_records_of_a_clean_harvest():
+    server_pages = PagedServer(paged(17))
+    options = fast(timeout_s=0.2, max_retries=2)
+    with scripted_server(server_pages.respond) as server:
+        request = OaiRequest(f"{server.base_url}/oai", source="test")
+        clean = list(harvest(request, options))
+        clean_requests = len(server.requests)
+        server_pages.fault = lambda n: one_in_five(n - clean_requests)
+        faulty = list(harvest(request, options))
+
+    assert clean_requests == 17
+    # Requests 4, 9, 14 and 19 of the faulty run failed, one of each kind; each cost one more request.
+    assert len(server.requests) - clean_requests == 17 + 4
+    assert [one_in_five(n) for n in (4, 9, 14, 19)] == FAULTS
+    assert faulty == clean  # same Records, same order: none lost, none duplicated
+    assert [r.source_id for r in faulty] == [f"oai:test:r{i}" for i in range(34)]
+    assert not rejects_of(faulty)
+
+
+class MemoryStore:
+    """A PageStore in a dict (the Beam filesystem one is tested in tests/pipelines/test_oai_harvest.py)."""
+
+    def __init__(self):
+        self.pages: dict[int, bytes] = {}
+
+    def load(self, index: int) -> bytes | None:
+        return self.pages.get(index)
+
+    def save(self, index: int, body: bytes) -> None:
+        self.pages[index] = body
+
+
+def test_killed_harvest_resumes_from_its_last_token_and_equals_a_clean_one():
+    server_pages = PagedServer(paged(5))
+    store = MemoryStore()
+    with scripted_server(server_pages.respond) as server:
+        request = OaiRequest(f"{server.base_url}/oai", source="test")
+        clean = list(harvest(request, FAST))
+        server.requests.clear()
+
+        server_pages.fault = lambda n: "down" if n >= 2 else None  # stops answering after page 2
+        first = list(harvest(request, fast(max_retries=1), store=store))
+        assert [r.reason for r in rejects_of(first)] == ["http-error"]
+        assert sorted(store.pages) == [0, 1]
+        assert len(server.requests) == 2 + 2  # pages 1 and 2, then page 3 tried twice
+
+        server.requests.clear()
+        server_pages.fault = lambda n: None
+        second = list(harvest(request, FAST, store=store))
+
+    assert [query_of(path)["resumptionToken"] for path in server.requests] == [["t2"], ["t3"], ["t4"]]
+    assert second == clean
+    assert sorted(store.pages) == [0, 1, 2, 3, 4]
+
+
+def test_a_complete_stored_harvest_makes_no_request(local_server):
+    local_server.add("/oai", Reply(200, record_page(0, 2, "t1")), Reply(200, record_page(2, 1, None)))
+    store = MemoryStore()
+    request = request_for(local_server)
+    progress: list[tuple[int, int]] = []
+    first = list(harvest(request, FAST, store=store))
+    again = list(harvest(request, FAST, store=store, progress=lambda d, t: progress.append((d, t))))
+    assert again == first and len(first) == 3
+    assert len(local_server.requests) == 2
+    assert progress == [(2, 0), (3, 0)]
+
+
+def test_a_stored_page_that_is_unusable_is_fetched_again(local_server):
+    local_server.add("/oai?verb=ListRecords&metadataPrefix=oai_dc", Reply(200, record_page(0, 1, "t1")))
+    local_server.add("/oai?verb=ListRecords&resumptionToken=t1", Reply(200, record_page(1, 1, None)))
+    store = MemoryStore()
+    first = list(harvest(request_for(local_server), FAST, store=store))
+    store.pages[1] = store.pages[1][:-40]  # a page cut short on disk
+    local_server.requests.clear()
+
+    again = list(harvest(request_for(local_server), FAST, store=store))
+
+    assert again == first
+    assert local_server.requests == ["/oai?verb=ListRecords&resumptionToken=t1"]
+    assert store.pages[1].endswith(b"</OAI-PMH>")
+
+
+def test_an_oai_error_page_is_not_stored(local_server):
+    local_server.add("/oai", Reply(200, record_page(0, 1, "expired")),
+                     Reply(200, oai_error("badResumptionToken", "The token has expired")))
+    store = MemoryStore()
+    items = list(harvest(request_for(local_server), FAST, store=store))
+    assert [r.reason for r in rejects_of(items)] == ["oai-error"]
+    assert sorted(store.pages) == [0]  # a rerun asks for the token again rather than replay the error
+
+
+def test_state_key_follows_what_the_server_is_asked():
+    base = OaiRequest("https://repo.example/oai", set_spec="a", from_date="2015-01-01", source="x")
+    assert base.state_key() == OaiRequest("https://repo.example/oai", set_spec="a", from_date="2015-01-01",
+                                          source="y").state_key()
+    others = [replace(base, base_url="https://other.example/oai"), replace(base, set_spec="b"),
+              replace(base, from_date=None), replace(base, until_date="2016-01-01"),
+              replace(base, metadata_prefix="mods")]
+    assert len({base.state_key(), *(o.state_key() for o in others)}) == 6
+    assert len(base.state_key()) == 32
+
+
+# --------------------------------------------------------------------------- fuzz
+
+
+REQUEST = OaiRequest("https://repo.example/oai", source="fuzz")
+
+
+def assert_well_formed(page: OaiPage) -> None:
+    assert isinstance(page, OaiPage)
+    assert all(isinstance(r, (Record, Reject)) for r in page.records)
+    if page.malformed:
+        assert [(r.stage, r.reason) for r in page.records] == [("read", "malformed-xml")]
+    assert page.complete_list_size is None or page.complete_list_size >= 0
+    assert page.resumption_token is None or page.resumption_token.strip() == page.resumption_token != ""
+
+
+@given(st.binary(max_size=4000))
+def test_parse_list_records_on_any_bytes_gives_a_page(data):
+    assert_well_formed(parse_list_records(data, REQUEST, "u"))
+
+
+EDIT = st.one_of(
+    st.tuples(st.just("cut"), st.integers(0, 80_000)),
+    st.tuples(st.just("delete"), st.integers(0, 80_000), st.integers(1, 200)),
+    st.tuples(st.just("insert"), st.integers(0, 80_000), st.binary(min_size=1, max_size=40)),
+    st.tuples(st.just("insert"), st.integers(0, 80_000),
+              st.sampled_from([b"<", b">", b"&", b"&#0;", b"]]>", b"<!--", b"\xff", b"\x00", b"\xc3", b"</record>",
+                               b'<!DOCTYPE x [<!ENTITY e "ee">]>', b"&e;", b'xml:lang="\xb2"'])),
+    st.tuples(st.just("token"), st.text(max_size=30), st.text(max_size=30)),
+)
+
+
+def mutate(page: bytes, edit: tuple) -> bytes:
+    """One edit of the page: cut its end, delete a span, insert bytes, or add a token with any attribute."""
+    kind = edit[0]
+    if kind == "cut":
+        return page[: edit[1] % (len(page) + 1)]
+    if kind == "delete":
+        at = edit[1] % (len(page) + 1)
+        return page[:at] + page[at + edit[2]:]
+    if kind == "insert":
+        at = edit[1] % (len(page) + 1)
+        return page[:at] + edit[2] + page[at:]
+    size, token = (xml_escape(value, {'"': "&quot;"}) for value in edit[1:])
+    extra = f'<resumptionToken completeListSize="{size}">{token}</resumptionToken>'.encode()
+    return page.replace(b"</ListRecords>", extra + b"</ListRecords>")
+
+
+@settings(max_examples=max(10, settings().max_examples // 4))
+@given(st.lists(EDIT, min_size=1, max_size=4))
+def test_parse_list_records_on_mutations_of_the_real_page_gives_a_page(edits):
+    page = shared_fixture(ERUDIT_PAGE).read_bytes()
+    for edit in edits:
+        page = mutate(page, edit)
+    parsed = parse_list_records(page, REQUEST, "u")
+    assert_well_formed(parsed)
+    assert parse_list_records(page, REQUEST, "u") == parsed  # deterministic
