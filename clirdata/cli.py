@@ -3,25 +3,130 @@
 Anything after `--` goes to Apache Beam as pipeline options (e.g. `-- --runner=DataflowRunner
 --project=P --region=R --temp_location=gs://B/tmp`), so any Beam runner can run a build.
 
-Exit codes: 0 built; 1 the build failed; 2 bad usage; 3 built, but the collection is empty.
+Exit codes: 0 built; 1 the build started and failed; 2 the build did not start: a bad option, or an
+OUT it cannot use (unwritable, held by another build, not written by clirdata and no --overwrite);
+3 built, but the collection is empty. An error is one line on stderr (-v shows the traceback).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
+from clirdata.align.keywords import DEFAULT_MAX_KEYWORDS, DEFAULT_MAX_QUERIES_PER_ARTICLE
+
 EXIT_EMPTY = 3
+EXIT_CANNOT_START = 2
 _console = Console(stderr=True)
+_URL_SCHEME = re.compile(r"[a-zA-Z][-a-zA-Z0-9+.]*://")
+_SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(?::[A-Za-z0-9\-_.!~*'()]+)*")  # OAI-PMH setSpec
+_OAI_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%SZ")  # OAI-PMH's two granularities
+
+
+class CannotStart(click.ClickException):
+    """The build cannot run at all (OUT unusable, an unfinished build): one line, exit 2."""
+
+    exit_code = EXIT_CANNOT_START
+
+
+class FiniteFloat(click.FloatRange):
+    """A number within bounds; `nan` and `inf`, which pass a plain range check or never end, are refused."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+def _check_language(value: str) -> str:
+    from clirdata.extractors.langid import is_supported
+
+    if not re.fullmatch(r"[a-z]{2}", value) or not is_supported(value):
+        raise click.BadParameter(f"{value!r} is not a lower-case ISO 639-1 code that the language detector "
+                                 f"knows (e.g. en, fr, de)")
+    return value
+
+
+def _language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A language option: an ISO 639-1 code, lower case, known to the detector (it also names files)."""
+    return None if value is None else _check_language(value)
+
+
+def _http_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _oai_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return value
+    for date_format in _OAI_DATE_FORMATS:
+        try:
+            datetime.strptime(value, date_format)
+            return value
+        except ValueError:
+            continue
+    raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD (or YYYY-MM-DDThh:mm:ssZ)")
+
+
+def _set_spec(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not _SET_SPEC.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not an OAI-PMH setSpec (e.g. erudit.revue.ritpu)")
+    return value
+
+
+def _non_empty(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("an empty path")
+    return value
+
+
+def _folder(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A local folder option that may not exist yet, but can be made: not a file, nor under one."""
+    if value is None or _URL_SCHEME.match(value):
+        return value
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise click.BadParameter(f"{value} is a file, not a folder")
+    blocker = next((parent for parent in path.parents if parent.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise click.BadParameter(f"{value} cannot be created: {blocker} is a file")
+    return value
+
+
+@contextmanager
+def _claimed(out_dir: str, planned: list[str], *, overwrite: bool = False, append: bool = False,
+             command: str = "") -> Iterator[None]:
+    """OUT held for this build (lock, ownership, ledger); a refusal is one line and exit 2."""
+    from clirdata.pipelines.runner import OutDirError, claim_out_dir
+
+    try:
+        with claim_out_dir(out_dir, planned, overwrite=overwrite, append=append, command=command):
+            yield
+    except OutDirError as error:
+        raise CannotStart(str(error)) from error
 
 
 def sample_dir(name: str) -> Path:
@@ -109,12 +214,13 @@ def synthesis_options(command):
                      help="Queries per passage and language."),
         click.option("--shots", type=click.IntRange(0, 5), default=3, show_default=True, help="SAP exemplars."),
         click.option("--max-docs", type=click.IntRange(1), help="Only the first N passages (by id)."),
-        click.option("--temperature", type=float, default=0.0, show_default=True),
-        click.option("--max-tokens", type=int, default=256, show_default=True),
-        click.option("--api-base", help="OpenAI-compatible server URL (default: $OPENAI_BASE_URL)."),
-        click.option("--cache-dir", default=".clirdata-cache/generations", show_default=True,
+        click.option("--temperature", type=FiniteFloat(min=0), default=0.0, show_default=True),
+        click.option("--max-tokens", type=click.IntRange(1, 100_000), default=256, show_default=True),
+        click.option("--api-base", callback=_http_url,
+                     help="OpenAI-compatible server URL (default: $OPENAI_BASE_URL)."),
+        click.option("--cache-dir", default=".clirdata-cache/generations", show_default=True, callback=_folder,
                      help="Every answer is kept here; a rerun or a resumed run generates only what is missing."),
-        click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True,
+        click.option("--batch-size", type=click.IntRange(1, 100_000), default=64, show_default=True,
                      help="Prompts per backend call."),
     ]
     for option in reversed(options):
@@ -140,6 +246,15 @@ def _synthesis_run(doc_lang: str, query_lang: str, backend: str, model: str, per
                         backend_options=options, batch_size=batch_size, max_docs=max_docs)
 
 
+def out_option(command):
+    """--out and --overwrite, shared by the commands that write a new build."""
+    command = click.option("--overwrite", is_flag=True,
+                           help="Build in an OUT that clirdata did not write (or replace files there that it did "
+                                "not write). Only files at the paths the build writes are replaced.")(command)
+    return click.option("--out", "out_dir", required=True, callback=_non_empty,
+                        help="Output directory (local path or any Beam filesystem URL).")(command)
+
+
 @cli.group()
 def build() -> None:
     """Build a collection from a source."""
@@ -147,28 +262,36 @@ def build() -> None:
 
 @build.command("erudit")
 @click.argument("input_path", metavar="[INPUT]", required=False)
-@click.option("--out", "out_dir", required=True, help="Output directory (local path or any Beam filesystem URL).")
-@click.option("--query-lang", default="en", show_default=True, help="Language of the queries (ISO 639-1).")
-@click.option("--doc-lang", default="fr", show_default=True, help="Language of the documents (ISO 639-1).")
+@out_option
+@click.option("--query-lang", default="en", show_default=True, callback=_language,
+              help="Language of the queries (ISO 639-1).")
+@click.option("--doc-lang", default="fr", show_default=True, callback=_language,
+              help="Language of the documents (ISO 639-1).")
 @click.option("--query-mode", type=click.Choice(["keywords", "title"]), default="keywords", show_default=True,
               help="keywords: CLIRudit's k-keyword combinations; title: the article's title.")
 @click.option("-k", "--keywords-per-query", "k", type=click.IntRange(1, 10), default=3, show_default=True,
               help="Keywords per query in keywords mode.")
-@click.option("--oai-url", help="Harvest this OAI-PMH endpoint instead of reading files "
-                                "(Érudit: https://oai.erudit.org/oai/request).")
-@click.option("--set", "set_spec", help="OAI-PMH set, e.g. erudit.revue.ritpu.")
-@click.option("--from", "from_date", help="OAI-PMH from date (YYYY-MM-DD).")
-@click.option("--until", "until_date", help="OAI-PMH until date (YYYY-MM-DD).")
-@click.option("--oai-delay", type=float, default=1.0, show_default=True, help="Seconds between OAI-PMH requests.")
+@click.option("--max-keywords", type=click.IntRange(1, 10_000), default=DEFAULT_MAX_KEYWORDS, show_default=True,
+              help="An article with more query-language keywords than this is rejected (keywords mode).")
+@click.option("--max-queries-per-article", type=click.IntRange(1, 1_000_000),
+              default=DEFAULT_MAX_QUERIES_PER_ARTICLE, show_default=True,
+              help="An article whose keywords make more k-combinations than this is rejected (keywords mode).")
+@click.option("--oai-url", callback=_http_url, help="Harvest this OAI-PMH endpoint instead of reading files "
+                                                    "(Érudit: https://oai.erudit.org/oai/request).")
+@click.option("--set", "set_spec", callback=_set_spec, help="OAI-PMH set, e.g. erudit.revue.ritpu.")
+@click.option("--from", "from_date", callback=_oai_date, help="OAI-PMH from date (YYYY-MM-DD).")
+@click.option("--until", "until_date", callback=_oai_date, help="OAI-PMH until date (YYYY-MM-DD).")
+@click.option("--oai-delay", type=FiniteFloat(min=0), default=1.0, show_default=True,
+              help="Seconds between OAI-PMH requests.")
 @click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
 @click.option("--synthesize", "with_synthesis", is_flag=True,
               help="Also write LLM queries for the documents, in the same pipeline (options below).")
 @synthesis_options
 @click.pass_context
-def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, query_lang: str, doc_lang: str,
-                 query_mode: str, k: int, oai_url: str | None, set_spec: str | None, from_date: str | None,
-                 until_date: str | None, oai_delay: float, workers: int | None, with_synthesis: bool,
-                 **synthesis: object) -> None:
+def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, overwrite: bool, query_lang: str,
+                 doc_lang: str, query_mode: str, k: int, max_keywords: int, max_queries_per_article: int,
+                 oai_url: str | None, set_spec: str | None, from_date: str | None, until_date: str | None,
+                 oai_delay: float, workers: int | None, with_synthesis: bool, **synthesis: object) -> None:
     """Build a CLIRudit-style collection from Érudit article XML or an OAI-PMH endpoint.
 
     INPUT is a directory, a glob, or a .zip/.tar(.gz) of Érudit Article XML files. With
@@ -182,8 +305,11 @@ def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, query
 
     if input_path and oai_url:
         raise click.UsageError("give INPUT or --oai-url, not both")
+    if from_date and until_date and (len(from_date) != len(until_date) or from_date > until_date):
+        raise click.UsageError("--from must not be after --until, and both must have the same granularity")
     try:
-        pairing = PairingOptions(query_lang=query_lang, doc_lang=doc_lang, mode=query_mode, k=k)
+        pairing = PairingOptions(query_lang=query_lang, doc_lang=doc_lang, mode=query_mode, k=k,
+                                 max_keywords=max_keywords, max_queries_per_article=max_queries_per_article)
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     oai = (OaiRequest(oai_url, set_spec=set_spec, from_date=from_date, until_date=until_date, source="erudit")
@@ -195,102 +321,150 @@ def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, query
         inputs = tuple(list_inputs(location))
         if not inputs:
             raise click.UsageError(f"no XML files found at {location}")
-        _console.print(f"Reading {len(inputs)} input(s) from {location}")
-    else:
-        _console.print(f"Harvesting {oai_url} (set {set_spec or 'all'})")
     run_spec = _synthesis_run(doc_lang, query_lang, **synthesis) if with_synthesis else None
     build_spec = EruditBuild(out_dir=out_dir, pairing=pairing, inputs=inputs, oai=oai, oai_delay_s=oai_delay,
                              input_location="" if oai else location, synthesis=run_spec)
     command = _command(ctx)
-    with _console.status("Building (Beam pipeline running)..."):
-        manifest = run_erudit(build_spec, make_options(ctx.obj.get("beam_args"), workers), command)
+    with _claimed(out_dir, build_spec.expected_files(), overwrite=overwrite, command=command):
+        if oai:
+            _console.print(f"Harvesting {oai_url} (set {set_spec or 'all'})")
+        else:
+            _console.print(f"Reading {len(inputs)} input(s) from {location}")
+        with _console.status("Building (Beam pipeline running)..."):
+            manifest = run_erudit(build_spec, make_options(ctx.obj.get("beam_args"), workers), command)
     _finish(manifest, out_dir)
 
 
 def _langs(value: str) -> tuple[str, ...]:
-    langs = tuple(dict.fromkeys(code.strip().lower() for code in value.split(",") if code.strip()))
-    if not langs or not all(re.fullmatch(r"[a-z]{2}", code) for code in langs):
+    codes = tuple(dict.fromkeys(code.strip() for code in value.split(",") if code.strip()))
+    if not codes:
         raise click.BadParameter("a comma-separated list of ISO 639-1 codes, e.g. en,fr,de")
-    return langs
+    return tuple(_check_language(code) for code in codes)
+
+
+def _celex_numbers(celex_list) -> list[str]:
+    from clirdata.extractors.eurlex_fetch import read_celex_list
+
+    try:
+        return read_celex_list(celex_list.read())
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+
+
+def _download(numbers: list[str], codes: tuple[str, ...], download_dir: str, base_url: str, delay: float):
+    """Fetch the acts' HTML and PDF; returns the download stage and its rejects."""
+    from clirdata.extractors.eurlex_fetch import download_all, plan_downloads
+    from clirdata.schemas import Reject
+
+    downloads = plan_downloads(numbers, codes)
+    _console.print(f"Fetching {len(downloads)} files for {len(numbers)} acts into {download_dir}")
+    results = list(download_all(downloads, Path(download_dir), base_url=base_url, delay_s=delay))
+    rejects = [r for r in results if isinstance(r, Reject)]
+    stage = {"name": "download", "in": len(downloads), "out": len(results) - len(rejects),
+             "rejected": len(rejects), "balanced": True}
+    return [stage], rejects
+
+
+def _list_acts(location: str, codes: tuple[str, ...], pre_rejects: list) -> tuple[list, list, dict]:
+    """The act files at `location`, their rejects, and the `list` stage; no usable input is a usage error."""
+    from clirdata.pipelines.eurlex import list_act_files
+
+    acts, list_rejects, seen = list_act_files(location, codes)
+    if not acts and not pre_rejects:
+        raise click.UsageError(f"no {{CELEX}}_{{LANG}}.html files for {','.join(codes)} found at {location}")
+    used = sum(1 + bool(a.pdf) for a in acts)
+    stage = {"name": "list", "in": seen, "out": used, "rejected": len(list_rejects),
+             "balanced": seen == used + len(list_rejects)}
+    return acts, list_rejects, stage
 
 
 @build.command("eurlex")
 @click.argument("input_path", metavar="[INPUT]", required=False)
-@click.option("--out", "out_dir", required=True, help="Output directory.")
+@out_option
 @click.option("--langs", default="en,fr,de", show_default=True, help="Languages of the collection.")
-@click.option("--query-lang", default="en", show_default=True, help="Language of the title queries.")
-@click.option("--min-fidelity", type=click.FloatRange(0, 1), default=None,
+@click.option("--query-lang", default="en", show_default=True, callback=_language,
+              help="Language of the title queries.")
+@click.option("--min-fidelity", type=FiniteFloat(0, 1), default=None,
               help="Reject a language version whose PDF scores below this (default: the calibrated threshold).")
 @click.option("--unit", type=click.Choice(["document", "article"]), default="document", show_default=True,
               help="One corpus row per act, or per recital / article / annex.")
-@click.option("--pdf-timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+@click.option("--pdf-timeout", type=FiniteFloat(min=0.1, max=86_400), default=60.0, show_default=True,
               help="Seconds one PDF may take to extract; slower ones are rejected.")
+@click.option("--pdf-memory-mb", type=click.IntRange(64, 1 << 20),
+              help="Memory (MiB of address space) one PDF's extraction may use; greedier PDFs are rejected "
+                   "(default: the extractor's, 1024).")
 @click.option("--celex-list", type=click.File("r"), help="Fetch these acts (one CELEX number a line) from EUR-Lex.")
-@click.option("--base-url", default="https://eur-lex.europa.eu", show_default=True, help="EUR-Lex server.")
-@click.option("--download-dir", default=".clirdata-cache/eurlex", show_default=True,
+@click.option("--base-url", default="https://eur-lex.europa.eu", show_default=True, callback=_http_url,
+              help="EUR-Lex server.")
+@click.option("--download-dir", default=".clirdata-cache/eurlex", show_default=True, callback=_folder,
               help="Where fetched files are kept; a rerun fetches only what is missing.")
-@click.option("--delay", type=float, default=1.0, show_default=True, help="Seconds between EUR-Lex requests.")
+@click.option("--delay", type=FiniteFloat(min=0), default=1.0, show_default=True,
+              help="Seconds between EUR-Lex requests.")
 @click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
 @click.pass_context
-def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, langs: str, query_lang: str,
-                 min_fidelity: float | None, unit: str, pdf_timeout: float, celex_list, base_url: str,
-                 download_dir: str, delay: float, workers: int | None) -> None:
+def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overwrite: bool, langs: str,
+                 query_lang: str, min_fidelity: float | None, unit: str, pdf_timeout: float, pdf_memory_mb: int | None,
+                 celex_list, base_url: str, download_dir: str, delay: float, workers: int | None) -> None:
     """Build a multilingual EUR-Lex collection; PDF text is checked against the HTML.
 
     INPUT is a folder of {CELEX}_{LANG}.{html,xhtml,pdf} files. With --celex-list the acts are
     fetched from EUR-Lex first. With neither, the embedded sample of fictional acts is built.
     """
     from clirdata.align.eurlex import EurlexPairing
-    from clirdata.extractors.eurlex_fetch import download_all, plan_downloads, read_celex_list
     from clirdata.extractors.lcs import DEFAULT_MIN_FIDELITY
-    from clirdata.pipelines.eurlex import EurlexBuild, list_act_files, run_eurlex
+    from clirdata.pipelines.eurlex import EurlexBuild, run_eurlex
     from clirdata.pipelines.runner import make_options
-    from clirdata.schemas import Reject
 
     codes = _langs(langs)
     try:
         pairing = EurlexPairing(langs=codes, query_lang=query_lang, unit=unit)
     except ValueError as error:
         raise click.UsageError(str(error)) from error
-    stages, pre_rejects = [], []
     if celex_list and input_path:
         raise click.UsageError("give INPUT or --celex-list, not both")
-    if celex_list:
-        try:
-            numbers = read_celex_list(celex_list.read())
-        except ValueError as error:
-            raise click.UsageError(str(error)) from error
-        downloads = plan_downloads(numbers, codes)
-        _console.print(f"Fetching {len(downloads)} files for {len(numbers)} acts into {download_dir}")
-        results = list(download_all(downloads, Path(download_dir), base_url=base_url, delay_s=delay))
-        pre_rejects += [r for r in results if isinstance(r, Reject)]
-        stages.append({"name": "download", "in": len(downloads), "out": len(results) - len(pre_rejects),
-                       "rejected": len(pre_rejects), "balanced": True})
-        location = download_dir
-    else:
-        location = input_path or str(sample_dir("eurlex"))
-    acts, list_rejects, seen = list_act_files(location, codes)
-    if not acts and not pre_rejects:
-        raise click.UsageError(f"no {{CELEX}}_{{LANG}}.html files for {','.join(codes)} found at {location}")
-    used = sum(1 + bool(a.pdf) for a in acts)
-    stages.append({"name": "list", "in": seen, "out": used, "rejected": len(list_rejects),
-                   "balanced": seen == used + len(list_rejects)})
-    build_spec = EurlexBuild(out_dir=out_dir, acts=tuple(acts), pairing=pairing,
+    build_spec = EurlexBuild(out_dir=out_dir, acts=(), pairing=pairing,
                              min_fidelity=DEFAULT_MIN_FIDELITY if min_fidelity is None else min_fidelity,
-                             pdf_timeout_s=pdf_timeout,
-                             pre_rejects=tuple(pre_rejects + list_rejects))
+                             pdf_timeout_s=pdf_timeout, **_pdf_memory(EurlexBuild, pdf_memory_mb))
+    numbers = _celex_numbers(celex_list) if celex_list else None
+    location = download_dir if numbers is not None else input_path or str(sample_dir("eurlex"))
+    stages, pre_rejects = [], []
+    if numbers is None:  # a usage error about the input comes before OUT is touched
+        acts, list_rejects, list_stage = _list_acts(location, codes, pre_rejects)
     command = _command(ctx)
-    _console.print(f"Building {len(acts)} language versions from {location}")
-    with _console.status("Building (Beam pipeline running)..."):
-        manifest = run_eurlex(build_spec, make_options(ctx.obj.get("beam_args"), workers), command,
-                              {"location": location, "files": seen}, stages)
+    with _claimed(out_dir, build_spec.expected_files(), overwrite=overwrite, command=command):
+        if numbers is not None:
+            stages, pre_rejects = _download(numbers, codes, download_dir, base_url, delay)
+            acts, list_rejects, list_stage = _list_acts(location, codes, pre_rejects)
+        build_spec = replace(build_spec, acts=tuple(acts), pre_rejects=tuple(pre_rejects + list_rejects))
+        _console.print(f"Building {len(acts)} language versions from {location}")
+        with _console.status("Building (Beam pipeline running)..."):
+            manifest = run_eurlex(build_spec, make_options(ctx.obj.get("beam_args"), workers), command,
+                                  {"location": location, "files": list_stage["in"]}, [*stages, list_stage])
     _finish(manifest, out_dir)
+
+
+def _pdf_memory(build_class: type, megabytes: int | None) -> dict:
+    """{"pdf_max_memory": bytes} for the EUR-Lex build spec (extract_pdf_text's `max_memory`), when given.
+
+    Until the spec has that field, the extractor's default applies, and a given value says so.
+    """
+    from dataclasses import fields
+
+    if megabytes is None:
+        return {}
+    if "pdf_max_memory" in {f.name for f in fields(build_class)}:
+        return {"pdf_max_memory": megabytes << 20}
+    logging.getLogger("clirdata").warning("--pdf-memory-mb is not applied by this version: the extractor's "
+                                          "default memory limit is used")
+    return {}
 
 
 @cli.command()
 @click.argument("out_dir", metavar="OUT")
-@click.option("--query-lang", default="en", show_default=True, help="Language of the synthetic queries.")
-@click.option("--doc-lang", default="fr", show_default=True, help="Corpus split whose passages get queries.")
+@click.option("--query-lang", default="en", show_default=True, callback=_language,
+              help="Language of the synthetic queries.")
+@click.option("--doc-lang", default="fr", show_default=True, callback=_language,
+              help="Corpus split whose passages get queries.")
 @synthesis_options
 @click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
 @click.pass_context
@@ -300,18 +474,25 @@ def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str,
 
     They go to the configs synthetic_queries / synthetic_qrels, apart from the test queries.
     """
+    from clirdata.pipelines.manifest import read_manifest
     from clirdata.pipelines.runner import make_options
     from clirdata.pipelines.synthesize import run_synthesis
 
     run_spec = _synthesis_run(doc_lang, query_lang, **synthesis)
-    command = _command(ctx)
-    _console.print(f"Synthesizing {query_lang} queries for {doc_lang} passages with {run_spec.model} "
-                   f"({run_spec.backend})")
     try:
-        with _console.status("Synthesizing (Beam pipeline running)..."):
-            manifest = run_synthesis(out_dir, run_spec, make_options(ctx.obj.get("beam_args"), workers), command)
+        read_manifest(out_dir)
     except FileNotFoundError as error:
-        raise click.UsageError(str(error)) from error
+        raise CannotStart(f"{error}: build OUT first, or rerun the build that did not finish") from error
+    command = _command(ctx)
+    with _claimed(out_dir, [*run_spec.files(), "rejects.parquet"], append=True, command=command):
+        _console.print(f"Synthesizing {query_lang} queries for {doc_lang} passages with {run_spec.model} "
+                       f"({run_spec.backend})")
+        try:
+            with _console.status("Synthesizing (Beam pipeline running)..."):
+                manifest = run_synthesis(out_dir, run_spec, make_options(ctx.obj.get("beam_args"), workers),
+                                         command)
+        except FileNotFoundError as error:
+            raise click.UsageError(str(error)) from error
     summary = manifest["synthesis"]
     _console.print(f"generated {summary['generated']}, from cache {summary['cached']}, kept {summary['kept']}, "
                    f"dropped {summary['dropped'] or 'none'}")
@@ -320,9 +501,10 @@ def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str,
 
 @cli.command("export-beir")
 @click.argument("out_dir", metavar="OUT")
-@click.option("--query-lang", default="en", show_default=True)
-@click.option("--doc-lang", default="fr", show_default=True)
-@click.option("--to", "target", required=True, help="Folder for corpus.jsonl, queries.jsonl and qrels/test.tsv.")
+@click.option("--query-lang", default="en", show_default=True, callback=_language)
+@click.option("--doc-lang", default="fr", show_default=True, callback=_language)
+@click.option("--to", "target", required=True, callback=_folder,
+              help="Folder for corpus.jsonl, queries.jsonl and qrels/test.tsv.")
 @click.option("--synthetic", is_flag=True, help="Export the synthetic queries and qrels instead of the test ones.")
 def export_beir_command(out_dir: str, query_lang: str, doc_lang: str, target: str, synthetic: bool) -> None:
     """Write one language pair of a build in BEIR's layout (GenericDataLoader reads it as is)."""
@@ -332,7 +514,7 @@ def export_beir_command(out_dir: str, query_lang: str, doc_lang: str, target: st
     try:
         counts = export_beir(out_dir, query_lang, doc_lang, target, f"{prefix}queries", f"{prefix}qrels")
     except FileNotFoundError as error:
-        raise click.UsageError(f"{error.filename} not found: is this a clirdata build with that pair?") from error
+        raise CannotStart(str(error)) from error
     _console.print(f"Wrote {counts['corpus']} documents, {counts['queries']} queries and {counts['qrels']} "
                    f"qrels to {target}")
 
@@ -345,17 +527,40 @@ def split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
+def _error_line(message: str) -> None:
+    """One line on stderr, whatever the message holds (newlines, rich markup)."""
+    click.echo(click.style("clirdata: " + " ".join(message.split()), fg="red"), err=True)
+
+
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: a failure is one clear line and exit code 1 (-v shows the traceback)."""
+    """Console entry point: any error is one clear line; exit 2 when the build could not start, 1 when it failed.
+
+    -v shows the traceback of a failure.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, beam_args = split_beam_args(argv)
     try:
-        cli.main(args=ours, prog_name="clirdata", obj={"beam_args": beam_args, "argv": argv})
+        code = cli.main(args=ours, prog_name="clirdata", obj={"beam_args": beam_args, "argv": argv},
+                        standalone_mode=False)
+    except _NO_ARGS_IS_HELP as error:  # `clirdata` or `clirdata build` alone: the help, as click shows it
+        error.show()
+        sys.exit(error.exit_code)
+    except click.ClickException as error:
+        hint = f" (see: {error.ctx.command_path} -h)" if isinstance(error, click.UsageError) and error.ctx else ""
+        _error_line(f"error: {error.format_message()}{hint}")
+        sys.exit(error.exit_code)
+    except click.Abort:
+        _error_line("aborted")
+        sys.exit(1)
     except Exception as error:  # noqa: BLE001 - the last line of defence of a command-line tool
         if "-v" in ours or "--verbose" in ours:
             raise
-        _console.print(f"[red]clirdata: {type(error).__name__}: {error}[/red] (run with -v for the traceback)")
+        _error_line(f"{type(error).__name__}: {error} (run with -v for the traceback)")
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

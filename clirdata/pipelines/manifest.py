@@ -1,9 +1,16 @@
-"""manifest.json: what was built, from what, with which options, and counts per stage."""
+"""manifest.json: what was built, from what, with which options, and counts per stage.
+
+Also the ledger, OUT/.clirdata/files.json: the files clirdata wrote (or is about to write) in OUT,
+so that a later build deletes those and never a file of the user's.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import platform
+import re
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from apache_beam.io.filesystems import FileSystems
@@ -12,6 +19,16 @@ from apache_beam.metrics.metric import MetricsFilter
 import clirdata
 from clirdata.hub.card import render_card
 from clirdata.pipelines.steps import METRICS_NAMESPACE
+from clirdata.schemas import CONFIG_TABLES
+
+_LOG = logging.getLogger("clirdata")
+PRIVATE_DIR = ".clirdata"  # clirdata's own folder in OUT: the lock, the ledger, harvest state
+LEDGER = f"{PRIVATE_DIR}/files.json"
+CARD_FILES = frozenset({"README.md", "manifest.json"})
+MAX_LEDGER_BYTES = 16 * 1024 * 1024  # a ledger lists file names: far below this even for thousands of shards
+# The only names clirdata writes in OUT; a ledger entry of any other shape (`../x`, `notes.txt`) is ignored.
+OUR_NAME = re.compile(r"(?:README\.md|manifest\.json|rejects(?:-\d{5}-of-\d{5})?\.parquet"
+                      rf"|(?:{'|'.join(CONFIG_TABLES)})/\w+(?:-\d{{5}}-of-\d{{5}})?\.parquet)", re.ASCII)
 
 
 def stage_counters(result) -> dict[str, dict[str, int]]:
@@ -64,10 +81,11 @@ def write_text_atomic(path: str, text: str) -> None:
 
 
 def write_card_and_manifest(out_dir: str, manifest: dict) -> None:
-    """README.md rendered from the manifest, then manifest.json: the manifest last, as the seal."""
+    """README.md rendered from the manifest, then manifest.json: the manifest as the seal; then the ledger."""
     write_text_atomic(FileSystems.join(out_dir, "README.md"), render_card(manifest))
     write_text_atomic(FileSystems.join(out_dir, "manifest.json"),
                       json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    seal_ledger(out_dir, manifest["files"])
 
 
 def read_manifest(out_dir: str) -> dict:
@@ -77,3 +95,71 @@ def read_manifest(out_dir: str) -> dict:
         raise FileNotFoundError(f"{path} not found: not a finished clirdata build")
     with FileSystems.open(path, compression_type="uncompressed") as handle:
         return json.loads(handle.read().decode("utf-8"))
+
+
+class LedgerError(ValueError):
+    """OUT/.clirdata/files.json exists but cannot be read as a ledger."""
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What clirdata owns in OUT: `files` it wrote or is writing, and the state of the last build.
+
+    `foreign` remembers the data-shaped files (`corpus/x.parquet`) that were in OUT before the build,
+    as {relpath: (size, mtime)}, so that they are neither listed in the manifest nor deleted.
+    """
+
+    files: frozenset[str] = frozenset()
+    state: str = "building"
+    foreign: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({"format": 1, "state": self.state, "files": sorted(self.files),
+                           "foreign": {path: list(stamp) for path, stamp in sorted(self.foreign.items())}},
+                          indent=1) + "\n"
+
+
+def _parse_ledger(raw: bytes) -> Ledger:
+    """A ledger from its JSON; entries that are not names clirdata writes are dropped (never trusted)."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        files, foreign = data["files"], data.get("foreign", {})
+        if not isinstance(files, list) or not isinstance(foreign, dict):
+            raise TypeError("'files' must be a list and 'foreign' an object")
+        stamps = {path: (int(stamp[0]), float(stamp[1])) for path, stamp in foreign.items()}
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as error:
+        raise LedgerError(f"{type(error).__name__}: {error}") from error
+    ours = frozenset(path for path in files if isinstance(path, str) and OUR_NAME.fullmatch(path))
+    if len(ours) != len(files):
+        _LOG.warning("%s: ignored %d entries that are not files clirdata writes", LEDGER, len(files) - len(ours))
+    return Ledger(ours, str(data.get("state", "building")), stamps)
+
+
+def read_ledger(out_dir: str) -> Ledger | None:
+    """The ledger of OUT, None when there is none; LedgerError when it is unreadable or too large."""
+    path = FileSystems.join(out_dir, LEDGER)
+    if not FileSystems.exists(path):
+        return None
+    with FileSystems.open(path, compression_type="uncompressed") as handle:
+        raw = handle.read(MAX_LEDGER_BYTES + 1)
+    if len(raw) > MAX_LEDGER_BYTES:
+        raise LedgerError(f"larger than {MAX_LEDGER_BYTES} bytes")
+    return _parse_ledger(raw)
+
+
+def write_ledger(out_dir: str, ledger: Ledger) -> None:
+    """Write the ledger atomically (OUT/.clirdata/ is created when missing)."""
+    private = FileSystems.join(out_dir, PRIVATE_DIR)
+    if not FileSystems.exists(private):
+        FileSystems.mkdirs(private)
+    write_text_atomic(FileSystems.join(out_dir, LEDGER), ledger.to_json())
+
+
+def seal_ledger(out_dir: str, written: dict[str, int]) -> None:
+    """After the manifest: the ledger lists exactly what this build (and the ones it extends) wrote."""
+    try:
+        previous = read_ledger(out_dir) or Ledger()
+    except LedgerError:
+        previous = Ledger()
+    still_there = {path for path in previous.files if FileSystems.exists(FileSystems.join(out_dir, path))}
+    write_ledger(out_dir, Ledger(frozenset(still_there | set(written) | CARD_FILES), "complete", previous.foreign))
