@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import uuid
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
 
 import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
 
-from clirdata.align.keywords import PairingOptions, pair_records
+from clirdata.align.keywords import STAGE as PAIR_STAGE
+from clirdata.align.keywords import TITLE_STAGE, PairingOptions, pair_records
 from clirdata.extractors.erudit import parse_article
 from clirdata.extractors.langid import DEFAULT_LANGUAGES
 from clirdata.extractors.language_check import check_record
-from clirdata.extractors.oai import OaiRequest, harvest
+from clirdata.extractors.oai import HarvestOptions, OaiRequest, harvest
 from clirdata.hub.card import card_text
 from clirdata.pipelines.manifest import build_manifest, stage_list, write_card_and_manifest
 from clirdata.pipelines.runner import prepare_out_dir, run
@@ -27,7 +33,7 @@ from clirdata.pipelines.synthesize import (
     synthesis_summary,
 )
 from clirdata.pipelines.writers import WriteTables, collection_rows, reject_row
-from clirdata.schemas import Outcome
+from clirdata.schemas import Outcome, Record, Reject
 
 _LOG = logging.getLogger("clirdata")
 FILE_STAGES = ["read", "extract", "check", "check-fields", "pair"]
@@ -44,12 +50,14 @@ class EruditBuild:
     input_location: str = ""
     oai: OaiRequest | None = None
     oai_delay_s: float = 1.0
+    oai_options: HarvestOptions = field(default_factory=HarvestOptions)  # its delay_s gives way to oai_delay_s
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     synthesis: SynthesisRun | None = None
 
     @property
     def stages(self) -> list[str]:
-        return (OAI_STAGES if self.oai else FILE_STAGES) + (["synthesize"] if self.synthesis else [])
+        title = [TITLE_STAGE] if self.pairing.mode == "title" else []
+        return (OAI_STAGES if self.oai else FILE_STAGES) + title + (["synthesize"] if self.synthesis else [])
 
     def expected_files(self) -> list[str]:
         q, d = self.pairing.query_lang, self.pairing.doc_lang
@@ -65,18 +73,90 @@ class EruditBuild:
 
 
 def pair_step(records: list, options: PairingOptions) -> Outcome:
-    """Pairing over the whole collection, with its stage counts and licence tallies."""
+    """Pairing over the whole collection, with its stage counts, licence and repair tallies."""
     collection = pair_records(records, options)
+    stats = collection.stats
+    rejected = Counter(reject.stage for reject in collection.rejects)
     licenses = Counter(row["license"] or "unknown" for row in collection.corpus.get(options.doc_lang, []))
-    counts = [("pair", "in", collection.stats["records"]), ("pair", "out", collection.stats["documents"]),
-              ("pair", "rejected", len(collection.rejects))]
+    repairs = Counter(repair.split(":", 1)[0] for record in records for repair in record.repairs)
+    counts = [("pair", "in", stats["records"]), ("pair", "out", stats["documents"]),
+              ("pair", "rejected", rejected[PAIR_STAGE])]
+    if options.mode == "title":
+        counts += [(TITLE_STAGE, "in", stats["documents"]), (TITLE_STAGE, "out", stats["queries"]),
+                   (TITLE_STAGE, "rejected", rejected[TITLE_STAGE])]
     counts += [("license", name, n) for name, n in licenses.items()]
+    counts += [("repairs", name, n) for name, n in repairs.items()]
     return Outcome(collection, tuple(collection.rejects), tuple(counts))
 
 
 def log_harvest_progress(done: int, total: int) -> None:
     """One log line a page: records so far, of completeListSize when the server gives it."""
     _LOG.info("harvest: %d records%s", done, f" of {total}" if total else "")
+
+
+OAI_STATE_DIR = (".clirdata", "oai")  # under OUT: clirdata's private folder, this step's subfolder
+_UNCOMPRESSED = CompressionTypes.UNCOMPRESSED
+
+
+class OaiPageStore:
+    """The pages of one OAI request, kept in `folder` (any Beam filesystem) so a killed harvest resumes.
+
+    Page i is `page-{i:06d}.xml`, the raw bytes as the server sent them, written under a temporary
+    name and renamed: a page is whole or absent. The token to follow is in the page itself.
+    A page that cannot be read, or is over `max_bytes`, counts as absent and is fetched again.
+    """
+
+    def __init__(self, folder: str, request: OaiRequest, max_bytes: int):
+        self._folder = folder
+        self._request = request
+        self._max_bytes = max_bytes
+        self._described = False
+
+    def _path(self, index: int) -> str:
+        return FileSystems.join(self._folder, f"page-{index:06d}.xml")
+
+    def load(self, index: int) -> bytes | None:
+        path = self._path(index)
+        try:
+            if not FileSystems.exists(path):
+                return None
+            with FileSystems.open(path, compression_type=_UNCOMPRESSED) as handle:
+                body = handle.read(self._max_bytes + 1)
+        except OSError as error:
+            _LOG.warning("harvest: cannot read saved page %s: %s", path, error)
+            return None
+        return body if len(body) <= self._max_bytes else None
+
+    def save(self, index: int, body: bytes) -> None:
+        try:
+            if not self._described:  # for a person looking at the folder: which request it holds
+                self._write(FileSystems.join(self._folder, "request.json"), _request_json(self._request))
+                self._described = True
+            self._write(self._path(index), body)
+        except OSError as error:  # the harvest goes on; only a later resume loses this page
+            _LOG.warning("harvest: cannot save page %d in %s: %s", index, self._folder, error)
+
+    @staticmethod
+    def _write(path: str, data: bytes) -> None:
+        temporary = f"{path}.tmp-{uuid.uuid4().hex}"
+        with FileSystems.create(temporary, compression_type=_UNCOMPRESSED) as handle:
+            handle.write(data)
+        FileSystems.rename([temporary], [path])
+
+
+def _request_json(request: OaiRequest) -> bytes:
+    return json.dumps(asdict(request), indent=2, sort_keys=True).encode()
+
+
+def oai_state_folder(out_dir: str, request: OaiRequest) -> str:
+    """OUT/.clirdata/oai/<key of the request>/: a different request never replays these pages."""
+    return FileSystems.join(out_dir, *OAI_STATE_DIR, request.state_key())
+
+
+def harvest_into(request: OaiRequest, out_dir: str, options: HarvestOptions) -> Iterator[Record | Reject]:
+    """The harvest step: `harvest` with its pages kept under OUT, so a rerun resumes where it stopped."""
+    store = OaiPageStore(oai_state_folder(out_dir, request), request, options.max_page_bytes)
+    yield from harvest(request, options, store=store, progress=log_harvest_progress)
 
 
 class EruditCollection(beam.PTransform):
@@ -90,7 +170,8 @@ class EruditCollection(beam.PTransform):
         build = self._build
         rejects = []
         if build.oai:
-            harvest_step = functools.partial(harvest, delay_s=build.oai_delay_s, progress=log_harvest_progress)
+            options = replace(build.oai_options, delay_s=build.oai_delay_s)
+            harvest_step = functools.partial(harvest_into, out_dir=build.out_dir, options=options)
             harvested = pbegin | "oai request" >> beam.Create([build.oai]) | Expand(harvest_step, "harvest")
             records, rejects = harvested.ok, [harvested.rejects]
         else:
@@ -137,7 +218,7 @@ def run_erudit(build: EruditBuild, options, command: str) -> dict:
                                                         **fingerprint(list(build.inputs))}
     files, counters = run(lambda p: p | EruditCollection(build), options, build.out_dir)
     licenses = dict(sorted(counters.pop("license", {}).items()))
-    extra = {"licenses": licenses}
+    extra = {"licenses": licenses, "repairs": dict(sorted(counters.pop("repairs", {}).items()))}
     if build.synthesis:
         extra["synthesis"] = synthesis_summary(counters, build.synthesis)
     manifest = build_manifest(command=command, options=build.describe(), inputs=inputs,

@@ -146,4 +146,6 @@ def test_archives_are_read_member_by_member(tmp_path, kind):
 def test_title_mode(tmp_path):
     manifest = build(write_inputs(tmp_path / "in", with_bad=False), tmp_path / "out", mode="title")
     assert manifest["files"] == {"corpus/fr.parquet": 5, "qrels/en_fr.parquet": 4,
-                                 "queries/en.parquet": 4, "rejects.parquet": 1}
+                                 "queries/en.parquet": 4, "rejects.parquet": 2}
+    # a6 has no English title: its French document stays (a distractor), its missing query is counted.
+    assert manifest["stages"][-1] == {"name": "title-queries", "in": 5, "out": 4, "rejected": 1, "balanced": True}
