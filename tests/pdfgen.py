@@ -3,7 +3,9 @@
 Each builder lays the act out like an Official Journal page (running head with the OJ
 reference, page number at the foot, wrapped lines) and returns the PDF's bytes. The damaged
 variants are the failures a fidelity check must catch: interleaved columns, lost lines, a
-truncated text; hyphenated line ends are a damage the extractor must repair.
+truncated text; hyphenated line ends are a damage the extractor must repair. `page_pdf`
+renders a whole HTML page instead (every paragraph a reader sees, read here with lxml alone,
+not through the parser under test): what the units must cover.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from math import ceil
 from pathlib import Path
 
 from fpdf import FPDF
+from lxml import etree
 
+from clirdata.extractors.text import clean_text
 from clirdata.schemas.legal import ActText
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -29,6 +33,14 @@ GUTTER = 0.8  # mm: so narrow that pdfminer reads the two columns' lines as one 
 PARAGRAPH_GAP = ""  # a blank line between paragraphs
 CREATED = datetime(2016, 5, 4, tzinfo=timezone.utc)
 MIN_HYPHENATED = 8  # letters: the words that may be broken at a line end
+
+# What a PDF of the page leaves out: the Official Journal's page header (it is the PDF's running head)
+# and the footnotes (set at the page feet, apart from the text: FIDELITY.md calibrates them separately).
+PAGE_HEADER = "hd-"  # a class prefix, as in oj-hd-date
+FOOTNOTES = {"note", "footnote"}
+_NOT_TEXT = {"script", "style", "head", "title", "noscript"}
+_LINE_BREAKS = {"p", "div", "td", "th", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "br", "dt", "dd",
+                "caption", "hr", "ul", "ol", "dl", "tbody", "thead", "blockquote", "section"}
 
 Wrap = Callable[[str, float], list[str]]
 
@@ -69,6 +81,39 @@ def act_paragraphs(act: ActText) -> list[str]:
     for unit in act.units:
         paragraphs += [part for part in (unit.heading, unit.text) if part]
     return [paragraph for paragraph in paragraphs if paragraph]
+
+
+def page_paragraphs(raw: bytes) -> list[str]:
+    """Every paragraph of an HTML page's body a reader sees, in order, but the page header and footnotes.
+
+    Titles, chapter headings, table cells, lists, the concluding formula and signatures are all
+    there: a line wherever a block-level element starts or ends.
+    """
+    root = etree.fromstring(raw, etree.HTMLParser(encoding="utf-8", remove_comments=True))
+    parts: list[str] = []
+
+    def furniture(element: etree._Element) -> bool:
+        classes = [name.removeprefix("oj-") for name in (element.get("class") or "").split()]
+        return any(name.startswith(PAGE_HEADER) or name in FOOTNOTES for name in classes)
+
+    def walk(element: etree._Element) -> None:
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if tag and tag not in _NOT_TEXT and not furniture(element):
+            line = "\n" if tag in _LINE_BREAKS else ""
+            parts.extend((line, element.text or ""))
+            for child in element:
+                walk(child)
+                parts.append(child.tail or "")
+            parts.append(line)
+
+    walk(root.find(".//body"))
+    return [line for line in (clean_text(text) for text in "".join(parts).split("\n")) if line]
+
+
+def page_pdf(raw: bytes) -> bytes:
+    """An HTML page's `page_paragraphs` as a one-column Official Journal PDF."""
+    pdf = _OjPdf()
+    return _render(pdf, _wrapped(page_paragraphs(raw), pdf.epw, _wrapper(pdf)), columns=1)
 
 
 def faithful_pdf(act: ActText) -> bytes:
@@ -181,8 +226,13 @@ def _hyphen_head(pdf: _OjPdf, line: str, word: str, width: float) -> str:
 
 def _lines(pdf: _OjPdf, act: ActText, width: float, wrap: Wrap) -> list[str]:
     """The act's paragraphs wrapped to `width`, a blank line between paragraphs."""
+    return _wrapped(act_paragraphs(act), width, wrap)
+
+
+def _wrapped(paragraphs: Sequence[str], width: float, wrap: Wrap) -> list[str]:
+    """Paragraphs wrapped to `width`, a blank line between paragraphs."""
     lines: list[str] = []
-    for paragraph in act_paragraphs(act):
+    for paragraph in paragraphs:
         lines += [*wrap(paragraph, width), PARAGRAPH_GAP]
     return lines
 

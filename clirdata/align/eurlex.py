@@ -46,13 +46,18 @@ class EurlexPairing:
             raise ValueError(f"the query language {self.query_lang!r} must be one of --langs {self.langs}")
 
 
+NOT_IN_ROWS = ("final",)  # the concluding formula and signatures: scored for fidelity, never retrieved
+
+
 def act_units(act: ActText, unit: str) -> list[Unit]:
     """The corpus rows of an act as units: the whole act, or one per recital/article/annex.
 
-    In article mode an article's numbered paragraphs (`007.001`) are merged into `art_7`.
+    In article mode an article's numbered paragraphs (`007.001`) are merged into `art_7`;
+    chapter headings (section units) are in the document row only, signatures in no row.
     """
     if unit == "document":
-        return [Unit("doc", "document", "\n".join(u.full_text for u in act.units if u.full_text))]
+        texts = (u.full_text for u in act.units if u.full_text and u.kind not in NOT_IN_ROWS)
+        return [Unit("doc", "document", "\n".join(texts))]
     rows: dict[str, list] = {}
     article_of_paragraph: dict[str, str] = {}
     for item in act.units:

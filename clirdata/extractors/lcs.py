@@ -27,6 +27,9 @@ ANCHOR_SIZE = 3  # words in an anchor n-gram
 ANCHOR_MAX_HITS = 32  # an n-gram seen more often than this says nothing about where a unit is
 BACK_WORDS = 8  # how far before the expected start a unit's stretch may begin
 FOUND = 0.5  # a chunk scoring at least this moves the cursor past its stretch
+# Units a faithful PDF may lack: the concluding formula and signatures ("Done at Brussels, ... The President").
+# Scored where the PDF has them (the Official Journal's do), left out where it does not.
+OPTIONAL_KINDS = frozenset({"final"})
 
 
 def lexical_content_score(a: str, b: str) -> float:
@@ -71,15 +74,16 @@ def fidelity(pdf_text: str, units: Sequence[Unit]) -> FidelityReport:
     Each unit is located in the PDF text (near where the previous one ended, or where its
     word 3-grams point) and scored by `sequence_similarity` with the stretch it matches;
     `order` is their word-weighted mean. `overlap_f1` compares the units with the PDF text
-    from the first unit found to the last one: the title, closing formula and signatures
-    around them belong to no unit. `fidelity` = min(overlap F1, order); `lcs` is LEMUR's
-    score of the whole texts.
+    from the first unit found to the last one: the title before them and any trailer after
+    them belong to no unit. `fidelity` = min(overlap F1, order); `lcs` is LEMUR's
+    score of the whole texts. A unit of an `OPTIONAL_KINDS` kind the PDF does not have is left
+    out of every score.
     """
-    reference = " ".join(unit.full_text for unit in units)
     pdf_tokens = pdf_text.split()
     vocabulary: dict[str, int] = {}
     locator = _Locator(_codes([token.casefold() for token in pdf_tokens], vocabulary))
     per_unit: list[tuple[str, float, float]] = []
+    scored: list[str] = []
     found: list[_Match] = []
     weighted, words = 0.0, 0
     for unit in units:
@@ -87,6 +91,9 @@ def fidelity(pdf_text: str, units: Sequence[Unit]) -> FidelityReport:
         if not codes:
             continue
         matches = [locator.match(codes[i : i + CHUNK_WORDS]) for i in range(0, len(codes), CHUNK_WORDS)]
+        if unit.kind in OPTIONAL_KINDS and not any(match.score >= FOUND for match in matches):
+            continue
+        scored.append(unit.full_text)
         unit_score = sum(match.score * match.words for match in matches) / len(codes)
         stretch = " ".join(" ".join(pdf_tokens[match.start : match.end]) for match in matches)
         per_unit.append((unit.id, lexical_content_score(unit.full_text, stretch), unit_score))
@@ -94,6 +101,7 @@ def fidelity(pdf_text: str, units: Sequence[Unit]) -> FidelityReport:
         weighted, words = weighted + unit_score * len(codes), words + len(codes)
     order = weighted / words if words else float(not pdf_tokens)
     span = pdf_tokens[min(m.start for m in found) : max(m.end for m in found)] if found else pdf_tokens
+    reference = " ".join(scored)
     f1 = overlap_f1(" ".join(span), reference)
     return FidelityReport(
         lcs=lexical_content_score(pdf_text, reference),

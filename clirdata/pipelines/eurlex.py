@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import stat
 import statistics
 from dataclasses import asdict, dataclass, replace
 
@@ -13,21 +15,24 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from clirdata.align.eurlex import QUERY_STAGE, CheckedAct, EurlexPairing, act_units, pair_acts
-from clirdata.extractors.eurlex_html import parse_act_html
+from clirdata.extractors.eurlex_html import MAX_HTML_BYTES, parse_act_html
 from clirdata.extractors.lcs import DEFAULT_MIN_FIDELITY, fidelity
 from clirdata.extractors.pdf import extract_pdf_text
 from clirdata.hub.card import card_text
 from clirdata.pipelines.manifest import build_manifest, stage_list, write_card_and_manifest
 from clirdata.pipelines.runner import prepare_out_dir, run
+from clirdata.pipelines.sources import TooLarge, read_bounded
 from clirdata.pipelines.steps import Apply, ApplyToAll
 from clirdata.pipelines.writers import WriteTables, collection_rows, reject_row
 from clirdata.schemas import Outcome, Reject
 from clirdata.schemas.legal import ActText, PdfText
 
+SOURCE = "eurlex"
 WORST_UNITS = 5  # per-unit scores named in a fidelity reject: where the PDF text went wrong
 STAGES = ["extract", "extract-pdf", "fidelity", "pair", QUERY_STAGE]
-_EXTENSIONS = ("xhtml", "html", "htm", "pdf")  # other files in the folder (a README) are not inputs
-_NAME = re.compile(r"^(?P<celex>[0-9A-Z()\-]+)_(?P<lang>[A-Za-z]{2})\.(?P<ext>xhtml|html|htm|pdf)$")
+MAX_PDF_BYTES = 50_000_000  # the most of a PDF that is read (and handed to extract_pdf_text)
+# {CELEX}_{LANG}.{ext}, any case: 32016R0679_EN.html, 32016r0679_en.XHTML, 32016R0679_EN.PDF
+_NAME = re.compile(r"^(?P<celex>[0-9A-Z()\-]+)_(?P<lang>[A-Z]{2})\.(?P<ext>xhtml|html|htm|pdf)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -47,48 +52,103 @@ class ExtractedAct:
 
 
 def list_act_files(location: str, langs: tuple[str, ...]) -> tuple[list[ActFiles], list[Reject], int]:
-    """Group the `{CELEX}_{LANG}.{html,xhtml,pdf}` files of a folder by act and language.
+    """Group the `{CELEX}_{LANG}.{html,xhtml,pdf}` files of a folder by act and language (names in any case).
 
-    Returns the groups, rejects for files that cannot be used, and the number of files seen.
+    Every file of the folder is either used or a `list` reject (a README, a stray download, a
+    second HTML for the same version, a named pipe): nothing is skipped silently. Returns the
+    groups, the rejects, and the number of files seen.
     """
-    patterns = [FileSystems.join(location.rstrip("/"), f"*.{ext}") for ext in _EXTENSIONS]
-    paths = sorted(m.path for result in FileSystems.match(patterns) for m in result.metadata_list)
+    paths = _folder_files(location)
     groups: dict[tuple[str, str], dict[str, str]] = {}
     rejects = []
     for path in paths:
+        reject = _unusable(path, langs)
+        if reject is not None:
+            rejects.append(reject)
+            continue
         match = _NAME.match(path.rsplit("/", 1)[-1])
-        if not match:
-            rejects.append(Reject("eurlex", path, "list", "unrecognised-name",
-                                  "expected {CELEX}_{LANG}.{html,xhtml,pdf}"))
-            continue
-        lang = match["lang"].lower()
-        if lang not in langs:
-            rejects.append(Reject("eurlex", path, "list", "language-not-requested", f"'{lang}' is not in --langs",
-                                  match["celex"]))
-            continue
-        kind = "pdf" if match["ext"] == "pdf" else "html"
-        groups.setdefault((match["celex"], lang), {})[kind] = path
+        celex, lang = match["celex"].upper(), match["lang"].lower()
+        kind = "pdf" if match["ext"].lower() == "pdf" else "html"
+        files = groups.setdefault((celex, lang), {})
+        if kind in files:
+            rejects.append(Reject(SOURCE, path, "list", "duplicate",
+                                  f"{files[kind]} is already the {kind.upper()} of {celex} in '{lang}'", celex))
+        else:
+            files[kind] = path
     acts = []
     for (celex, lang), files in sorted(groups.items()):
         if "html" not in files:
-            rejects.append(Reject("eurlex", files["pdf"], "list", "no-html",
+            rejects.append(Reject(SOURCE, files["pdf"], "list", "no-html",
                                   "the HTML is the reference text; a PDF alone is not used", celex))
         else:
             acts.append(ActFiles(celex, lang, files["html"], files.get("pdf", "")))
     return acts, rejects, len(paths)
 
 
-def _read(uri: str) -> bytes:
-    with FileSystems.open(uri, compression_type="uncompressed") as handle:
-        return handle.read()
+def _folder_files(location: str) -> list[str]:
+    """Every entry of the folder but its subfolders, sorted. On a local disk the folder is read
+    directly, so that a dangling link (which Beam's listing drops without a word) is seen too."""
+    if _is_local(location):
+        folder = location.removeprefix("file://")
+        if not os.path.isdir(folder):
+            return []
+        with os.scandir(folder) as entries:
+            return sorted(os.path.join(folder, entry.name) for entry in entries if not entry.is_dir())
+    return sorted(m.path for m in FileSystems.match([FileSystems.join(location.rstrip("/"), "*")])[0].metadata_list)
 
 
-def extract_act(files: ActFiles, pdf_timeout_s: float = 60.0) -> Outcome:
-    """Parse the HTML (units) and extract the PDF text; a PDF failure is a side reject."""
-    act = parse_act_html(_read(files.html), files.celex, files.lang, files.html)
-    if isinstance(act, Reject) or not files.pdf:
+def _is_local(path: str) -> bool:
+    return FileSystems.get_scheme(path) in (None, "file")
+
+
+def _unusable(path: str, langs: tuple[str, ...]) -> Reject | None:
+    """Why a listed file cannot be an input, or None: its name, its language, or (on a local disk) not a
+    regular file (a named pipe would block the reader for ever)."""
+    match = _NAME.match(path.rsplit("/", 1)[-1])
+    if not match:
+        return Reject(SOURCE, path, "list", "unrecognised-name", "expected {CELEX}_{LANG}.{html,xhtml,pdf}")
+    celex, lang = match["celex"].upper(), match["lang"].lower()
+    if lang not in langs:
+        return Reject(SOURCE, path, "list", "language-not-requested", f"'{lang}' is not in --langs", celex)
+    if _is_local(path):
+        try:
+            mode = os.stat(path.removeprefix("file://")).st_mode
+        except OSError as error:
+            return Reject(SOURCE, path, "list", "unreadable", f"{type(error).__name__}: {error}", celex)
+        if not stat.S_ISREG(mode):
+            return Reject(SOURCE, path, "list", "not-a-file", "not a regular file (a pipe, a device?)", celex)
+    return None
+
+
+def _read(uri: str, max_bytes: int, stage: str, celex: str) -> bytes | Reject:
+    """The file's bytes, read at most `max_bytes` + 1 of them; too large or unreadable is a Reject."""
+    try:
+        return read_bounded(uri, max_bytes)
+    except TooLarge:
+        return Reject(SOURCE, uri, stage, "too-large", f"more than {max_bytes} bytes (the limit); not read further",
+                      celex)
+    except OSError as error:
+        return Reject(SOURCE, uri, stage, "unreadable", f"{type(error).__name__}: {error}", celex)
+
+
+def extract_act(files: ActFiles, pdf_timeout_s: float = 60.0, max_html_bytes: int = MAX_HTML_BYTES,
+                max_pdf_bytes: int = MAX_PDF_BYTES) -> Outcome:
+    """Parse the HTML (units) and extract the PDF text; a PDF failure is a side reject.
+
+    The HTML is the reference: if it cannot be read or parsed the version is rejected. A version
+    without a PDF, or whose PDF fails, goes on unverified (no LCS, no fidelity).
+    """
+    raw = _read(files.html, max_html_bytes, "extract", files.celex)
+    if isinstance(raw, Reject):
+        return Outcome(raw)
+    act = parse_act_html(raw, files.celex, files.lang, files.html, max_bytes=max_html_bytes)
+    if isinstance(act, Reject):
         return Outcome(act)
-    pdf = extract_pdf_text(_read(files.pdf), timeout_s=pdf_timeout_s, uri=files.pdf, celex=files.celex)
+    if not files.pdf:
+        return Outcome(ExtractedAct(act))
+    pdf_raw = _read(files.pdf, max_pdf_bytes, "extract-pdf", files.celex)
+    pdf = pdf_raw if isinstance(pdf_raw, Reject) else extract_pdf_text(
+        pdf_raw, max_bytes=max_pdf_bytes, timeout_s=pdf_timeout_s, uri=files.pdf, celex=files.celex)
     if isinstance(pdf, Reject):
         counts = (("extract-pdf", "in", 1), ("extract-pdf", "rejected", 1))
         return Outcome(ExtractedAct(act), rejects=(replace(pdf, stage="extract-pdf"),), counts=counts)
@@ -97,6 +157,8 @@ def extract_act(files: ActFiles, pdf_timeout_s: float = 60.0) -> Outcome:
 
 def check_fidelity(extracted: ExtractedAct, min_fidelity: float, unit: str = "document") -> CheckedAct | Reject:
     """Score the PDF against the HTML units; a version whose PDF scores below the threshold is rejected.
+
+    A version without a PDF (none given, or it failed to extract) goes on unverified: no scores.
 
     An accepted version also gets the scores of each corpus row (LEMUR's LCS per unit, where
     units can be matched): the document's, or each recital's, article's and annex's.
@@ -110,7 +172,7 @@ def check_fidelity(extracted: ExtractedAct, min_fidelity: float, unit: str = "do
                   "order": round(report.order, 4), "fidelity": round(report.fidelity, 4), "min_fidelity": min_fidelity,
                   "worst_units": [{"unit": unit, "lcs": round(lcs, 4), "score": round(score, 4)}
                                   for unit, lcs, score in worst]}
-        return Reject("eurlex", extracted.act.source_uri, "fidelity", "low-fidelity", json.dumps(scores),
+        return Reject(SOURCE, extracted.act.source_uri, "fidelity", "low-fidelity", json.dumps(scores),
                       extracted.act.celex)
     if unit == "document":
         unit_scores = (("doc", report.lcs, report.fidelity),)
@@ -136,6 +198,8 @@ class EurlexBuild:
     min_fidelity: float = DEFAULT_MIN_FIDELITY
     pdf_timeout_s: float = 60.0
     pre_rejects: tuple[Reject, ...] = ()   # from listing and downloading, before the pipeline
+    max_html_bytes: int = MAX_HTML_BYTES
+    max_pdf_bytes: int = MAX_PDF_BYTES
 
     def expected_files(self) -> list[str]:
         q = self.pairing.query_lang
@@ -150,8 +214,9 @@ class EurlexCollection(beam.PTransform):
 
     def expand(self, pbegin):
         build = self._build
-        extracted = (pbegin | "act files" >> beam.Create(list(build.acts))
-                     | Apply(functools.partial(extract_act, pdf_timeout_s=build.pdf_timeout_s), "extract"))
+        extract = functools.partial(extract_act, pdf_timeout_s=build.pdf_timeout_s,
+                                    max_html_bytes=build.max_html_bytes, max_pdf_bytes=build.max_pdf_bytes)
+        extracted = pbegin | "act files" >> beam.Create(list(build.acts)) | Apply(extract, "extract")
         gate = functools.partial(check_fidelity, min_fidelity=build.min_fidelity, unit=build.pairing.unit)
         checked = extracted.ok | Apply(gate, "fidelity")
         paired = checked.ok | ApplyToAll(functools.partial(pair_step, pairing=build.pairing), "pair")
@@ -197,7 +262,8 @@ def run_eurlex(build: EurlexBuild, options, command: str, inputs: dict, extra_st
     manifest = build_manifest(
         command=command, inputs=inputs, files=files,
         options={"pairing": asdict(build.pairing), "min_fidelity": build.min_fidelity,
-                 "pdf_timeout_s": build.pdf_timeout_s},
+                 "pdf_timeout_s": build.pdf_timeout_s, "max_html_bytes": build.max_html_bytes,
+                 "max_pdf_bytes": build.max_pdf_bytes},
         stages=extra_stages + stage_list(counters, STAGES), extra={"pdf_scores": stats})
     table = ["| language | PDFs scored | rejected | LCS min | LCS median | fidelity min | fidelity median |",
              "|---|---|---|---|---|---|---|"]

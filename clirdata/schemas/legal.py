@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-UNIT_KINDS = ("preamble", "recital", "article", "paragraph", "annex")
+UNIT_KINDS = ("preamble", "recital", "section", "article", "paragraph", "final", "annex")
 
 
 @dataclass(frozen=True)
@@ -12,8 +12,11 @@ class Unit:
     """One addressable piece of an act, with an id identical in every language.
 
     Ids: ``pbl_1`` (preamble; ``pbl_2`` its part after the recitals), ``rct_12`` (recital),
-    ``art_7`` (article: heading and any text outside its numbered paragraphs), ``007.001``
-    (paragraph 1 of article 7), ``anx_I`` (annex).
+    ``cpt_II`` or ``cpt_III.sct_1`` (a chapter or section heading, with the ELI id; ``sec_3``,
+    counted, where the page has none), ``art_7`` (article: heading and any text outside its
+    numbered paragraphs), ``007.001`` (paragraph 1 of article 7), ``fnp_1`` (the concluding
+    formula and signatures), ``anx_I`` (annex). Every word of the act's body is in one unit;
+    sections and the final formula are scored for PDF fidelity but are no corpus row of their own.
     """
 
     id: str

@@ -51,3 +51,13 @@ def test_query_language_must_be_a_collection_language():
         EurlexPairing(langs=("fr", "de"), query_lang="en")
     with pytest.raises(ValueError, match="unit"):
         EurlexPairing(unit="paragraph")
+
+
+def test_chapter_headings_are_in_the_document_row_and_signatures_in_no_row():
+    whole = (Unit("cpt_I", "section", "", "CHAPTER I General provisions"), *UNITS[1:6],
+             Unit("fnp_1", "final", "Done at Brussels. For the Council The President X. NAME"), UNITS[6])
+    acted = ActText("X", "en", "html", "T", whole, "", "mem://X_en", "0" * 64, "test")
+    (doc,) = act_units(acted, "document")
+    assert doc.text.startswith("CHAPTER I General provisions\nArticle 1 Scope\n1. First.")
+    assert "NAME" not in doc.text and doc.text.endswith("ANNEX I List.")
+    assert [u.id for u in act_units(acted, "article")] == ["art_1", "art_5a", "anx_I"]

@@ -123,6 +123,23 @@ def test_units_without_words_are_not_scored():
     assert [unit_id for unit_id, _, _ in report.per_unit] == ["art_7"]
 
 
+def test_a_final_formula_is_scored_where_the_pdf_has_it_and_not_missed_where_it_does_not():
+    body = [Unit("art_1", "article", "Member States shall count nets every year.", "Article 1"),
+            Unit("fnp_1", "final", "Done at Brussels, 1 January 2099. For the Council The President A. NAME")]
+    annex = Unit("anx_I", "annex", "Model report of the count.", "ANNEX I")
+    with_formula = "Article 1 Member States shall count nets every year. Done at Brussels, 1 January 2099. " \
+                   "For the Council The President A. NAME ANNEX I Model report of the count."
+    without = "Article 1 Member States shall count nets every year. ANNEX I Model report of the count."
+    for pdf_text in (with_formula, without):
+        report = fidelity(pdf_text, [*body, annex])
+        assert (report.overlap_f1, report.order, report.fidelity) == (1.0, 1.0, 1.0)
+    assert [u for u, _, _ in fidelity(with_formula, [*body, annex]).per_unit] == ["art_1", "fnp_1", "anx_I"]
+    assert [u for u, _, _ in fidelity(without, [*body, annex]).per_unit] == ["art_1", "anx_I"]
+    lost_article = fidelity("Done at Brussels, 1 January 2099. For the Council The President A. NAME ANNEX I Model "
+                            "report of the count.", [*body, annex])
+    assert lost_article.fidelity < 0.7  # only the final formula may be missing
+
+
 # --- on the real GDPR text ------------------------------------------------------------------
 
 def real_act(name: str, lang: str = "en") -> ActText:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,10 +12,15 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from clirdata.align.eurlex import EurlexPairing
 from clirdata.cli import cli
 from clirdata.extractors.eurlex_html import parse_act_html
+from clirdata.pipelines.eurlex import ActFiles, EurlexBuild, extract_act, list_act_files, run_eurlex
+from clirdata.pipelines.runner import make_options
+from clirdata.schemas import Reject
 from tests import pdfgen
 from tests.conftest import Reply, shared_fixture
+from tests.extractors.test_eurlex_html import ACT_BY_ACT, ACT_BY_ACT_TITLE
 
 
 def act_of(fixture: str, celex: str, lang: str):
@@ -71,6 +77,7 @@ def test_faithful_pdfs_pass_and_bad_ones_are_rejected_with_scores(folder, tmp_pa
     assert set(rejects) == {("32013R0575_EN.html", "fidelity", "low-fidelity"),
                             ("02002L0058-20091219_EN.html", "fidelity", "low-fidelity"),
                             ("notes.html", "list", "unrecognised-name"),
+                            ("README.md", "list", "unrecognised-name"),  # every file is used or a reject
                             ("32099R0001_EN.pdf", "list", "no-html")}
     scores = json.loads(rejects[("02002L0058-20091219_EN.html", "fidelity", "low-fidelity")]["detail"])
     assert scores["fidelity"] < scores["min_fidelity"] and 0 <= scores["lcs"] <= 1
@@ -88,7 +95,7 @@ def test_faithful_pdfs_pass_and_bad_ones_are_rejected_with_scores(folder, tmp_pa
     assert qrels == [{"query-id": "32016R0679:title:en", "corpus-id": "32016R0679:doc:el", "score": 1}]
     stages = {s["name"]: s for s in manifest["stages"]}
     assert all(s["in"] == s["out"] + s["rejected"] for s in manifest["stages"])
-    assert (stages["list"]["in"], stages["list"]["rejected"]) == (10, 2)
+    assert (stages["list"]["in"], stages["list"]["rejected"]) == (11, 3)
     assert (stages["fidelity"]["in"], stages["fidelity"]["rejected"]) == (4, 2)
     assert (stages["title-queries"]["in"], stages["title-queries"]["out"]) == (1, 1)
     assert manifest["pdf_scores"]["en"]["pdfs"] == 3 and manifest["pdf_scores"]["en"]["rejected"] == 2
@@ -130,3 +137,95 @@ def test_celex_list_is_fetched_over_http_then_built(local_server, tmp_path):
     assert {r["source_id"] for r in missing} == {"32099R9999"} and all("404" in r["detail"] for r in missing)
     assert sorted(p.name for p in downloads.iterdir()) == ["32016R0679_EL.html", "32016R0679_EL.pdf",
                                                            "32016R0679_EN.html", "32016R0679_EN.pdf"]
+
+
+# --- versions without PDFs, names in any case, bounded and failing reads -------------------------
+
+PDF_LIMIT = 150_000  # above the generated PDFs of these short acts, below the padded one
+HTML_LIMIT = 20_000  # above the HTML fixtures used here (3-10 KB), below the oversized page
+
+
+@pytest.fixture
+def rough_folder(tmp_path) -> tuple[Path, str]:
+    """Versions with and without PDFs, upper-case extensions, a duplicate, a pipe, an oversized HTML
+    and PDF, and an HTML that vanishes between listing and reading (returned: its path)."""
+    folder = tmp_path / "rough"
+    folder.mkdir()
+    en_path, en = titled_article_7(folder / "32016R0679_EN.XHTML")
+    (folder / "32016R0679_EN.PDF").write_bytes(pdfgen.faithful_pdf(en))
+    greek = shared_fixture("eurlex/html/gdpr-article-7-ell.xhtml").read_bytes()
+    (folder / "32016R0679_EL.html").write_bytes(greek)  # no PDF: goes on unverified
+    (folder / "32016R0679_EL.xhtml").write_bytes(greek)  # the same version twice
+    (folder / "32024R1689_EN.xhtml").write_text(ACT_BY_ACT)
+    (folder / "32024R1689_EN.pdf").write_bytes(pdfgen.page_pdf(ACT_BY_ACT.encode()) + b"%" * PDF_LIMIT)
+    os.mkfifo(folder / "32099R0005_EN.html")  # reading a pipe would block for ever
+    (folder / "32099R0006_EN.html").write_text(ACT_BY_ACT.replace("</body>", "<p>padding</p>" * 2000 + "</body>"))
+    vanishing = folder / "32099R0007_EN.html"
+    vanishing.write_text(ACT_BY_ACT)
+    return folder, str(vanishing)
+
+
+def test_versions_without_a_pdf_go_on_unverified_and_every_file_is_used_or_rejected(rough_folder, tmp_path):
+    folder, vanishing = rough_folder
+    acts, list_rejects, seen = list_act_files(str(folder), ("en", "el"))
+    Path(vanishing).unlink()  # gone before the workers read it
+    out = tmp_path / "out"
+    build = EurlexBuild(out_dir=str(out), acts=tuple(acts), pairing=EurlexPairing(langs=("en", "el"), query_lang="en"),
+                        pre_rejects=tuple(list_rejects), max_html_bytes=HTML_LIMIT, max_pdf_bytes=PDF_LIMIT)
+    manifest = run_eurlex(build, make_options([]), "test", {"location": str(folder)}, [])
+    assert seen == 9 and len(acts) == 5 and sum(1 + bool(a.pdf) for a in acts) + len(list_rejects) == seen
+    rejects = {(Path(r["source_uri"]).name, r["stage"], r["reason"]) for r in pq.read_table(out / "rejects.parquet").to_pylist()}
+    assert rejects == {("32016R0679_EL.xhtml", "list", "duplicate"), ("32099R0005_EN.html", "list", "not-a-file"),
+                       ("32099R0006_EN.html", "extract", "too-large"), ("32099R0007_EN.html", "extract", "unreadable"),
+                       ("32024R1689_EN.pdf", "extract-pdf", "too-large")}
+    corpus = {row["_id"]: row for lang in ("en", "el") for row in pq.read_table(out / f"corpus/{lang}.parquet").to_pylist()}
+    assert set(corpus) == {"32016R0679:doc:en", "32016R0679:doc:el", "32024R1689:doc:en"}
+    assert corpus["32016R0679:doc:en"]["fidelity"] >= 0.95  # its upper-case .PDF was read and scored
+    for unverified in ("32016R0679:doc:el", "32024R1689:doc:en"):  # no PDF; a PDF over the bound
+        assert (corpus[unverified]["lcs"], corpus[unverified]["fidelity"]) == (None, None)
+    assert "M. MICHEL" not in corpus["32024R1689:doc:en"]["text"]  # the signatures are in no corpus row
+    assert "CHAPTER I GENERAL PROVISIONS" in corpus["32024R1689:doc:en"]["text"]
+    queries = {q["_id"]: q["text"] for q in pq.read_table(out / "queries/en.parquet").to_pylist()}
+    assert queries == {"32016R0679:title:en": "REGULATION (EU) 2016/679 OF THE EUROPEAN PARLIAMENT AND OF THE COUNCIL "
+                                              "of 27 April 2016", "32024R1689:title:en": ACT_BY_ACT_TITLE}
+    stages = {s["name"]: (s["in"], s["out"], s["rejected"]) for s in manifest["stages"]}
+    assert stages["extract"] == (5, 3, 2) and stages["extract-pdf"] == (2, 1, 1) and stages["fidelity"] == (3, 3, 0)
+    assert manifest["options"]["max_html_bytes"] == HTML_LIMIT and manifest["options"]["max_pdf_bytes"] == PDF_LIMIT
+
+
+def test_an_endless_file_is_read_only_up_to_the_bound(tmp_path):
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    endless = tmp_path / "32099R0008_EN.html"
+    endless.symlink_to("/dev/zero")
+    outcome = extract_act(ActFiles("32099R0008", "en", str(endless)), max_html_bytes=1_000_000)
+    reject = outcome.value
+    assert isinstance(reject, Reject)
+    assert (reject.stage, reject.reason, reject.source_id, reject.source_uri) == (
+        "extract", "too-large", "32099R0008", str(endless))
+    listed, list_rejects, _ = list_act_files(str(tmp_path), ("en",))  # and the listing never hands it on
+    assert not listed and [(r.reason, r.stage) for r in list_rejects] == [("not-a-file", "list")]
+
+
+def test_a_pdf_that_cannot_be_read_is_a_side_reject_and_the_html_goes_on(tmp_path):
+    html = tmp_path / "32024R1689_EN.xhtml"
+    html.write_text(ACT_BY_ACT)
+    outcome = extract_act(ActFiles("32024R1689", "en", str(html), str(tmp_path / "gone.pdf")))
+    assert outcome.value.pdf is None and outcome.value.act.title == ACT_BY_ACT_TITLE
+    assert [(r.stage, r.reason, r.source_id) for r in outcome.rejects] == [("extract-pdf", "unreadable", "32024R1689")]
+    assert outcome.counts == (("extract-pdf", "in", 1), ("extract-pdf", "rejected", 1))
+
+
+def test_file_names_are_matched_in_any_case_and_only_once_per_version(tmp_path):
+    for name in ("32016r0679_en.Html", "32016R0679_EN.PDF", "32016R0679_FR.htm", "32016R0679_FR.HTM", "x_EN.txt",
+                 ".32016R0679_DE.html"):
+        (tmp_path / name).write_text("<html/>")
+    (tmp_path / "32016R0679_EL.html").symlink_to(tmp_path / "nowhere.html")  # a dangling link
+    (tmp_path / "32016R0679_IT.html").mkdir()  # a folder is not a file of the folder
+    acts, rejects, seen = list_act_files(str(tmp_path), ("en", "fr", "el"))
+    assert seen == 7
+    assert [(a.celex, a.lang, Path(a.html).name, Path(a.pdf).name if a.pdf else "") for a in acts] == [
+        ("32016R0679", "en", "32016r0679_en.Html", "32016R0679_EN.PDF"), ("32016R0679", "fr", "32016R0679_FR.HTM", "")]
+    assert sorted((Path(r.source_uri).name, r.stage, r.reason) for r in rejects) == [
+        (".32016R0679_DE.html", "list", "unrecognised-name"), ("32016R0679_EL.html", "list", "unreadable"),
+        ("32016R0679_FR.htm", "list", "duplicate"), ("x_EN.txt", "list", "unrecognised-name")]
