@@ -31,6 +31,7 @@ from rich.table import Table
 from clirdata.align.keywords import DEFAULT_MAX_KEYWORDS, DEFAULT_MAX_QUERIES_PER_ARTICLE
 
 EXIT_EMPTY = 3
+DEFAULT_PDF_MEMORY_MB = 1024  # clirdata.extractors.pdf.DEFAULT_MAX_MEMORY, which the CLI does not import at start
 EXIT_CANNOT_START = 2
 _console = Console(stderr=True)
 _URL_SCHEME = re.compile(r"[a-zA-Z][-a-zA-Z0-9+.]*://")
@@ -294,8 +295,9 @@ def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, overw
                  oai_delay: float, workers: int | None, with_synthesis: bool, **synthesis: object) -> None:
     """Build a CLIRudit-style collection from Érudit article XML or an OAI-PMH endpoint.
 
-    INPUT is a directory, a glob, or a .zip/.tar(.gz) of Érudit Article XML files. With
-    neither INPUT nor --oai-url, the embedded sample of fictional articles is built.
+    INPUT is a directory, a glob, or a .zip / .tar / .tar.gz / .tar.bz2 / .tar.xz of Érudit Article XML
+    files (.xml, or .xml.gz / .xml.bz2 / .xml.xz). With neither INPUT nor --oai-url, the embedded sample
+    of fictional articles is built. A bad input is a reject row; the build goes on.
     """
     from clirdata.align.keywords import PairingOptions
     from clirdata.extractors.oai import OaiRequest
@@ -390,9 +392,9 @@ def _list_acts(location: str, codes: tuple[str, ...], pre_rejects: list) -> tupl
               help="One corpus row per act, or per recital / article / annex.")
 @click.option("--pdf-timeout", type=FiniteFloat(min=0.1, max=86_400), default=60.0, show_default=True,
               help="Seconds one PDF may take to extract; slower ones are rejected.")
-@click.option("--pdf-memory-mb", type=click.IntRange(64, 1 << 20),
+@click.option("--pdf-memory-mb", type=click.IntRange(64, 1 << 20), default=DEFAULT_PDF_MEMORY_MB, show_default=True,
               help="Memory (MiB of address space) one PDF's extraction may use; greedier PDFs are rejected "
-                   "(default: the extractor's, 1024).")
+                   "(memory-limit).")
 @click.option("--celex-list", type=click.File("r"), help="Fetch these acts (one CELEX number a line) from EUR-Lex.")
 @click.option("--base-url", default="https://eur-lex.europa.eu", show_default=True, callback=_http_url,
               help="EUR-Lex server.")
@@ -403,7 +405,7 @@ def _list_acts(location: str, codes: tuple[str, ...], pre_rejects: list) -> tupl
 @click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
 @click.pass_context
 def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overwrite: bool, langs: str,
-                 query_lang: str, min_fidelity: float | None, unit: str, pdf_timeout: float, pdf_memory_mb: int | None,
+                 query_lang: str, min_fidelity: float | None, unit: str, pdf_timeout: float, pdf_memory_mb: int,
                  celex_list, base_url: str, download_dir: str, delay: float, workers: int | None) -> None:
     """Build a multilingual EUR-Lex collection; PDF text is checked against the HTML.
 
@@ -424,7 +426,7 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overw
         raise click.UsageError("give INPUT or --celex-list, not both")
     build_spec = EurlexBuild(out_dir=out_dir, acts=(), pairing=pairing,
                              min_fidelity=DEFAULT_MIN_FIDELITY if min_fidelity is None else min_fidelity,
-                             pdf_timeout_s=pdf_timeout, **_pdf_memory(EurlexBuild, pdf_memory_mb))
+                             pdf_timeout_s=pdf_timeout, pdf_max_memory=pdf_memory_mb << 20)
     numbers = _celex_numbers(celex_list) if celex_list else None
     location = download_dir if numbers is not None else input_path or str(sample_dir("eurlex"))
     stages, pre_rejects = [], []
@@ -441,22 +443,6 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overw
             manifest = run_eurlex(build_spec, make_options(ctx.obj.get("beam_args"), workers), command,
                                   {"location": location, "files": list_stage["in"]}, [*stages, list_stage])
     _finish(manifest, out_dir)
-
-
-def _pdf_memory(build_class: type, megabytes: int | None) -> dict:
-    """{"pdf_max_memory": bytes} for the EUR-Lex build spec (extract_pdf_text's `max_memory`), when given.
-
-    Until the spec has that field, the extractor's default applies, and a given value says so.
-    """
-    from dataclasses import fields
-
-    if megabytes is None:
-        return {}
-    if "pdf_max_memory" in {f.name for f in fields(build_class)}:
-        return {"pdf_max_memory": megabytes << 20}
-    logging.getLogger("clirdata").warning("--pdf-memory-mb is not applied by this version: the extractor's "
-                                          "default memory limit is used")
-    return {}
 
 
 @cli.command()

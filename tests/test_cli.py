@@ -387,3 +387,15 @@ def test_synthetic_files_join_the_ledger_and_go_with_the_next_build(inputs, buil
     assert not (built / ".clirdata/lock").exists()
     assert invoke("build", "erudit", str(inputs), "--out", str(built)).exit_code == 0
     assert set(tree(built)) == BUILT_FILES | {"notes.txt"}  # the new build has no synthetic queries: they went
+
+
+def test_pdf_memory_limit_reaches_the_build(tmp_path):
+    from clirdata.cli import DEFAULT_PDF_MEMORY_MB
+    from clirdata.extractors.pdf import DEFAULT_MAX_MEMORY
+
+    assert DEFAULT_PDF_MEMORY_MB << 20 == DEFAULT_MAX_MEMORY  # the CLI's default is the extractor's
+    out = tmp_path / "out"
+    result = invoke("build", "eurlex", "--out", str(out), "--pdf-memory-mb", "512")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["options"]["pdf_max_memory"] == 512 << 20

@@ -30,7 +30,7 @@ from clirdata.extractors.http import (
     http_session,
     wait_strategy,
 )
-from clirdata.extractors.text import clean_text, fold_key
+from clirdata.extractors.text import clean_text, fix_mojibake, fold_key
 from clirdata.schemas.records import LangText, Record, Reject, sha256_hex
 
 EXTRACTOR_VERSION = "oai-1"
@@ -231,8 +231,9 @@ def _languages(dc: _DcValues) -> list[str]:
 
 def _texts_by_language(
     dc: _DcValues, metadata: etree._Element, main_lang: str
-) -> dict[str, LangText]:
-    """Titles, abstracts and keywords per language; untagged ones go to the main language.
+) -> tuple[dict[str, LangText], tuple[str, ...]]:
+    """Titles, abstracts and keywords per language (untagged ones go to the main language), and
+    the mojibake repairs made, as `mojibake:{field}:{lang}`.
 
     Rules: the first title of a language wins; of several descriptions in one language the
     longest is the abstract (the others are usually notes such as "Includes references");
@@ -240,25 +241,35 @@ def _texts_by_language(
     """
     fallback = main_lang or "und"
     fields: dict[str, _LangFields] = {}
+    repairs: list[str] = []
+
+    def lang_of(element: etree._Element) -> str:
+        return _declared_lang(element, metadata) or fallback
+
+    def text_of(element: etree._Element, name: str) -> str:
+        text = clean_text(_element_text(element))
+        fixed = fix_mojibake(text)
+        if fixed != text and (label := f"mojibake:{name}:{lang_of(element)}") not in repairs:
+            repairs.append(label)
+        return fixed
 
     def slot(element: etree._Element) -> _LangFields:
-        lang = _declared_lang(element, metadata) or fallback
-        return fields.setdefault(lang, _LangFields())
+        return fields.setdefault(lang_of(element), _LangFields())
 
     for element in dc.elements("title"):
-        text, target = clean_text(_element_text(element)), slot(element)
+        text, target = text_of(element, "title"), slot(element)
         if text and not target.title:
             target.title = text
     for element in dc.elements("description"):
-        text = clean_text(_element_text(element))
+        text = text_of(element, "abstract")
         if text:
             slot(element).abstracts.append(text)
     for element in dc.elements("subject"):
-        slot(element).keywords.extend(split_subject(_element_text(element)))
+        slot(element).keywords.extend(split_subject(text_of(element, "keywords")))
 
     texts = {lang: f.to_lang_text() for lang, f in fields.items()}
     ordered = sorted(texts, key=lambda lang: lang != main_lang)  # main language first
-    return {lang: texts[lang] for lang in ordered if not texts[lang].is_empty()}
+    return {lang: texts[lang] for lang in ordered if not texts[lang].is_empty()}, tuple(repairs)
 
 
 def _doi_and_url(identifiers: list[str]) -> tuple[str, str]:
@@ -301,6 +312,7 @@ def parse_record(
     languages = _languages(dc)
     main_lang = languages[0] if languages else ""
     doi, url = _doi_and_url(dc.texts("identifier"))
+    texts, repairs = _texts_by_language(dc, metadata, main_lang)
     # dc:source names the journal; Érudit puts it in dc:relation as "Journal ; vol. 6 no. 2 (2015)".
     journals = dc.texts("source") or [relation.split(" ; ")[0] for relation in dc.texts("relation")]
     return Record(
@@ -310,7 +322,8 @@ def parse_record(
         sha256=sha256_hex(etree.tostring(record, with_tail=False)),
         extractor_version=EXTRACTOR_VERSION,
         main_lang=main_lang,
-        texts=_texts_by_language(dc, metadata, main_lang),
+        texts=texts,
+        repairs=repairs,
         doi=doi,
         journal=journals[0] if journals else "",
         year=first_year(dc.texts("date")),

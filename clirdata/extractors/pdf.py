@@ -39,6 +39,7 @@ from clirdata.schemas.records import Reject
 
 SOURCE = "eurlex"
 STAGE = "extract"
+DEFAULT_MAX_BYTES = 50_000_000  # the most of a PDF that is read and handed to the child
 DEFAULT_MAX_MEMORY = 1 << 30  # bytes of address space for the child
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the child imports this very clirdata
 # `python -c` puts the working directory first on sys.path: put the parent's clirdata there instead
@@ -57,7 +58,7 @@ class PdfChildError(RuntimeError):
 def extract_pdf_text(
     raw: bytes,
     *,
-    max_bytes: int = 50_000_000,
+    max_bytes: int = DEFAULT_MAX_BYTES,
     max_pages: int = 2000,
     timeout_s: float = 60.0,
     max_memory: int = DEFAULT_MAX_MEMORY,

@@ -17,7 +17,8 @@ from apache_beam.io.filesystems import FileSystems
 from clirdata.align.eurlex import QUERY_STAGE, CheckedAct, EurlexPairing, act_units, pair_acts
 from clirdata.extractors.eurlex_html import MAX_HTML_BYTES, parse_act_html
 from clirdata.extractors.lcs import DEFAULT_MIN_FIDELITY, fidelity
-from clirdata.extractors.pdf import extract_pdf_text
+from clirdata.extractors.pdf import DEFAULT_MAX_BYTES as MAX_PDF_BYTES
+from clirdata.extractors.pdf import DEFAULT_MAX_MEMORY, extract_pdf_text
 from clirdata.hub.card import card_text
 from clirdata.pipelines.manifest import build_manifest, stage_list, write_card_and_manifest
 from clirdata.pipelines.runner import prepare_out_dir, run
@@ -30,7 +31,6 @@ from clirdata.schemas.legal import ActText, PdfText
 SOURCE = "eurlex"
 WORST_UNITS = 5  # per-unit scores named in a fidelity reject: where the PDF text went wrong
 STAGES = ["extract", "extract-pdf", "fidelity", "pair", QUERY_STAGE]
-MAX_PDF_BYTES = 50_000_000  # the most of a PDF that is read (and handed to extract_pdf_text)
 # {CELEX}_{LANG}.{ext}, any case: 32016R0679_EN.html, 32016r0679_en.XHTML, 32016R0679_EN.PDF
 _NAME = re.compile(r"^(?P<celex>[0-9A-Z()\-]+)_(?P<lang>[A-Z]{2})\.(?P<ext>xhtml|html|htm|pdf)$", re.IGNORECASE)
 
@@ -132,7 +132,7 @@ def _read(uri: str, max_bytes: int, stage: str, celex: str) -> bytes | Reject:
 
 
 def extract_act(files: ActFiles, pdf_timeout_s: float = 60.0, max_html_bytes: int = MAX_HTML_BYTES,
-                max_pdf_bytes: int = MAX_PDF_BYTES) -> Outcome:
+                max_pdf_bytes: int = MAX_PDF_BYTES, pdf_max_memory: int = DEFAULT_MAX_MEMORY) -> Outcome:
     """Parse the HTML (units) and extract the PDF text; a PDF failure is a side reject.
 
     The HTML is the reference: if it cannot be read or parsed the version is rejected. A version
@@ -148,7 +148,8 @@ def extract_act(files: ActFiles, pdf_timeout_s: float = 60.0, max_html_bytes: in
         return Outcome(ExtractedAct(act))
     pdf_raw = _read(files.pdf, max_pdf_bytes, "extract-pdf", files.celex)
     pdf = pdf_raw if isinstance(pdf_raw, Reject) else extract_pdf_text(
-        pdf_raw, max_bytes=max_pdf_bytes, timeout_s=pdf_timeout_s, uri=files.pdf, celex=files.celex)
+        pdf_raw, max_bytes=max_pdf_bytes, timeout_s=pdf_timeout_s, max_memory=pdf_max_memory, uri=files.pdf,
+        celex=files.celex)
     if isinstance(pdf, Reject):
         counts = (("extract-pdf", "in", 1), ("extract-pdf", "rejected", 1))
         return Outcome(ExtractedAct(act), rejects=(replace(pdf, stage="extract-pdf"),), counts=counts)
@@ -200,6 +201,7 @@ class EurlexBuild:
     pre_rejects: tuple[Reject, ...] = ()   # from listing and downloading, before the pipeline
     max_html_bytes: int = MAX_HTML_BYTES
     max_pdf_bytes: int = MAX_PDF_BYTES
+    pdf_max_memory: int = DEFAULT_MAX_MEMORY
 
     def expected_files(self) -> list[str]:
         q = self.pairing.query_lang
@@ -215,7 +217,8 @@ class EurlexCollection(beam.PTransform):
     def expand(self, pbegin):
         build = self._build
         extract = functools.partial(extract_act, pdf_timeout_s=build.pdf_timeout_s,
-                                    max_html_bytes=build.max_html_bytes, max_pdf_bytes=build.max_pdf_bytes)
+                                    max_html_bytes=build.max_html_bytes, max_pdf_bytes=build.max_pdf_bytes,
+                                    pdf_max_memory=build.pdf_max_memory)
         extracted = pbegin | "act files" >> beam.Create(list(build.acts)) | Apply(extract, "extract")
         gate = functools.partial(check_fidelity, min_fidelity=build.min_fidelity, unit=build.pairing.unit)
         checked = extracted.ok | Apply(gate, "fidelity")
@@ -263,7 +266,7 @@ def run_eurlex(build: EurlexBuild, options, command: str, inputs: dict, extra_st
         command=command, inputs=inputs, files=files,
         options={"pairing": asdict(build.pairing), "min_fidelity": build.min_fidelity,
                  "pdf_timeout_s": build.pdf_timeout_s, "max_html_bytes": build.max_html_bytes,
-                 "max_pdf_bytes": build.max_pdf_bytes},
+                 "max_pdf_bytes": build.max_pdf_bytes, "pdf_max_memory": build.pdf_max_memory},
         stages=extra_stages + stage_list(counters, STAGES), extra={"pdf_scores": stats})
     table = ["| language | PDFs scored | rejected | LCS min | LCS median | fidelity min | fidelity median |",
              "|---|---|---|---|---|---|---|"]

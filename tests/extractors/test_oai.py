@@ -473,6 +473,21 @@ def test_languages_from_one_spaced_element():
     assert record.texts["es"].abstract == "Resumen."
 
 
+def test_mojibake_in_oai_dc_fields_is_repaired_and_recorded():
+    # UTF-8 read as Latin-1 somewhere upstream of the repository: "é" became "Ã©".
+    garbled = "Les étudiants et l’école".encode().decode("latin-1")
+    page = parse_list_records(
+        oai_page(dc_record("oai:test:5", f'<dc:language>fre</dc:language><dc:title>{garbled}</dc:title>'
+                                         f'<dc:subject xml:lang="fr">{garbled}; société</dc:subject>'
+                                         '<dc:description xml:lang="en">Students and school.</dc:description>')),
+        OaiRequest("u"), "u")
+    [record] = page.records
+    assert record.texts["fr"].title == "Les étudiants et l’école"
+    assert record.texts["fr"].keywords == ("Les étudiants et l’école", "société")
+    assert record.texts["en"].abstract == "Students and school."
+    assert record.repairs == ("mojibake:title:fr", "mojibake:keywords:fr")
+
+
 def test_xml_lang_is_inherited_from_the_dc_wrapper():
     record_xml = (
         "<record><header><identifier>oai:test:8</identifier></header><metadata>"
