@@ -259,7 +259,7 @@ def test_every_language_option_is_checked(tmp_path, monkeypatch, args):
     assert tree(tmp_path) == {}
 
 
-@pytest.mark.parametrize("args", [
+BAD_ERUDIT_OPTIONS = [
     ["--oai-delay", "-1"], ["--oai-delay", "nan"], ["--oai-delay", "inf"], ["--oai-url", "ftp://127.0.0.1/oai"],
     ["--oai-url", "127.0.0.1/oai"], ["--from", "2024-13-01"], ["--from", "yesterday"],
     ["--oai-url", "http://127.0.0.1:9/oai", "--from", "2024-02-01", "--until", "2024-01-01"],
@@ -267,24 +267,20 @@ def test_every_language_option_is_checked(tmp_path, monkeypatch, args):
     ["--set", "a set"], ["--set", "x:"], ["--max-keywords", "0"], ["--max-queries-per-article", "-5"],
     ["--temperature", "nan"], ["--max-tokens", "0"], ["--cache-dir", "FILE/cache"], ["--api-base", "localhost:8000"],
     ["-k", "11"],
-])
-def test_bad_erudit_options_exit_2_and_touch_nothing(tmp_path, monkeypatch, args):
-    monkeypatch.chdir(tmp_path)
-    Path("FILE").write_text("a file")
-    result = invoke("build", "erudit", "--out", "o", *args)
-    assert result.exit_code == 2, result.output
-    assert tree(tmp_path) == {"FILE": b"a file"}
-
-
-@pytest.mark.parametrize("args", [
+]
+BAD_EURLEX_OPTIONS = [
     ["--delay", "nan"], ["--delay", "-0.5"], ["--pdf-timeout", "inf"], ["--pdf-timeout", "0"], ["--min-fidelity", "nan"],
     ["--min-fidelity", "1.5"], ["--pdf-memory-mb", "10"], ["--base-url", "file:///etc"], ["--download-dir", "FILE"],
     ["--download-dir", "FILE/sub"],
-])
-def test_bad_eurlex_options_exit_2_and_touch_nothing(tmp_path, monkeypatch, args):
+]
+
+
+@pytest.mark.parametrize(("source", "args"), [("erudit", args) for args in BAD_ERUDIT_OPTIONS]
+                         + [("eurlex", args) for args in BAD_EURLEX_OPTIONS])
+def test_bad_build_options_exit_2_and_touch_nothing(tmp_path, monkeypatch, source, args):
     monkeypatch.chdir(tmp_path)
     Path("FILE").write_text("a file")
-    result = invoke("build", "eurlex", "--out", "o", *args)
+    result = invoke("build", source, "--out", "o", *args)
     assert result.exit_code == 2, result.output
     assert tree(tmp_path) == {"FILE": b"a file"}
 
