@@ -13,9 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
-from clirdata.extractors.http import RETRY_AFTER_CAP_S, FetchFailed, fetch, wait_strategy
+from clirdata.extractors.http import DEADLINE_S, RETRY_AFTER_CAP_S, FetchFailed, fetch, http_session, wait_strategy
 from clirdata.schemas import Reject
 
 EURLEX_BASE_URL = "https://eur-lex.europa.eu"
@@ -60,15 +58,15 @@ def plan_downloads(celex_numbers: Iterable[str], langs: Iterable[str], formats=(
 
 def download_all(downloads: list[Download], folder: Path, *, base_url: str = EURLEX_BASE_URL,
                  delay_s: float = 1.0, max_retries: int = 4, timeout_s: float = 60.0,
-                 max_bytes: int = 100_000_000, backoff_s: float = 2.0,
-                 retry_after_cap_s: float = RETRY_AFTER_CAP_S) -> Iterator[Path | Reject]:
+                 max_bytes: int = 100_000_000, backoff_s: float = 2.0, retry_after_cap_s: float = RETRY_AFTER_CAP_S,
+                 deadline_s: float = DEADLINE_S) -> Iterator[Path | Reject]:
     """Fetch what is not in `folder` yet; yields each file's path (new or already there) or a Reject.
 
-    A longer Retry-After than `retry_after_cap_s` is cut to it, with a warning in the log.
+    A longer Retry-After than `retry_after_cap_s` is cut to it, with a warning in the log; one
+    response may take `deadline_s` in all (a server that sends a byte a second is cut and retried).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
+    session = http_session(USER_AGENT)
     wait = wait_strategy(backoff_s, 120.0, retry_after_cap_s)
     first = True
     for download in downloads:
@@ -81,7 +79,8 @@ def download_all(downloads: list[Download], folder: Path, *, base_url: str = EUR
         first = False
         url = download.url(base_url)
         try:
-            body = fetch(session, url, max_retries=max_retries, timeout_s=timeout_s, max_bytes=max_bytes, wait=wait)
+            body = fetch(session, url, max_retries=max_retries, timeout_s=timeout_s, max_bytes=max_bytes, wait=wait,
+                         deadline_s=deadline_s)
         except FetchFailed as error:
             yield Reject("eurlex", url, "download", error.reason, error.detail, download.celex)
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from clirdata.extractors.eurlex_fetch import Download, download_all, plan_downlo
 from clirdata.extractors.http import RETRY_AFTER_CAP_S
 from clirdata.schemas import Reject
 from tests.conftest import Reply
+from tests.extractors.test_http import scripted_server, trickle
 
 
 def test_urls_follow_eurlex_pattern():
@@ -59,3 +61,21 @@ def test_a_huge_retry_after_is_capped_and_logged(local_server, tmp_path, caplog)
 
 def test_the_default_cap_is_the_shared_one():
     assert inspect.signature(download_all).parameters["retry_after_cap_s"].default == RETRY_AFTER_CAP_S == 600.0
+
+
+def test_a_server_that_sends_a_byte_at_a_time_is_cut_at_the_total_deadline(tmp_path):
+    stop = threading.Event()
+
+    def respond(handler, n):
+        handler.send_response(200)
+        handler.send_header("Content-Length", "1000")
+        handler.end_headers()
+        trickle(handler, b"x" * 1000, 0.02, stop)  # 20 s in all, never silent for the 5 s read timeout
+
+    with scripted_server(respond) as server:
+        results = list(download_all([Download("32016R0679", "en", "html")], tmp_path, base_url=server.base_url,
+                                    max_retries=0, timeout_s=5.0, deadline_s=0.3))
+        stop.set()
+    [reject] = results
+    assert isinstance(reject, Reject) and (reject.stage, reject.reason) == ("download", "too-slow")
+    assert not any(tmp_path.iterdir())  # nothing half-written is left to look complete
