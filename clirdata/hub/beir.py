@@ -10,22 +10,24 @@ import csv
 import json
 from pathlib import Path
 
-import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from clirdata.pipelines.writers import read_split, sorted_rows, split_files
 
 
 def export_beir(out_dir: str | Path, query_lang: str, doc_lang: str, target: str | Path,
                 queries_config: str = "queries", qrels_config: str = "qrels") -> dict[str, int]:
     """Write the `{query_lang}_{doc_lang}` pair of a build in BEIR's layout; returns row counts.
 
-    Only queries with at least one qrel are written, as BEIR expects.
+    Only queries with at least one qrel are written, as BEIR expects. Each split is read whole (every
+    shard) and its rows sorted by key, so the files are the same whether the build was sharded or not.
     """
-    out_dir, target = Path(out_dir), Path(target)
-    corpus_path, queries_path, qrels_path = _require(out_dir, [
-        Path("corpus") / f"{doc_lang}.parquet", Path(queries_config) / f"{query_lang}.parquet",
-        Path(qrels_config) / f"{query_lang}_{doc_lang}.parquet"])
-    corpus = pq.read_table(corpus_path, columns=["_id", "title", "text"]).to_pylist()
-    queries = pq.read_table(queries_path, columns=["_id", "text"]).to_pylist()
-    qrels = pq.read_table(qrels_path).to_pylist()
+    out, target = str(out_dir), Path(target)
+    corpus_split, queries_split, qrels_split = _require(out, [
+        f"corpus/{doc_lang}", f"{queries_config}/{query_lang}", f"{qrels_config}/{query_lang}_{doc_lang}"])
+    corpus = sorted_rows("corpus", read_split(out, corpus_split, columns=["_id", "title", "text"]).to_pylist())
+    queries = sorted_rows(queries_config, read_split(out, queries_split, columns=["_id", "text"]).to_pylist())
+    qrels = sorted_rows(qrels_config, read_split(out, qrels_split).to_pylist())
     judged = {row["query-id"] for row in qrels}
     (target / "qrels").mkdir(parents=True, exist_ok=True)
     _write_jsonl(target / "corpus.jsonl", ({"_id": r["_id"], "title": r["title"] or "", "text": r["text"] or ""}
@@ -39,21 +41,23 @@ def export_beir(out_dir: str | Path, query_lang: str, doc_lang: str, target: str
     return {"corpus": len(corpus), "queries": len(kept), "qrels": len(qrels)}
 
 
-def _require(out_dir: Path, relpaths: list[Path]) -> list[Path]:
-    """The files of a finished build; FileNotFoundError says which is missing and why it may be.
+def _require(out_dir: str, splits: list[str]) -> list[str]:
+    """The splits, when OUT is a finished build that has them all; FileNotFoundError says which is missing and why.
 
-    Without manifest.json (written last) the build did not finish: its files may be a partial set.
+    Without manifest.json (written last) the build did not finish: its files may be a partial set. A split
+    whose shards are not one complete set raises IncompleteSplit (a FileNotFoundError) naming the shard.
     """
-    paths = [out_dir / relpath for relpath in relpaths]
-    missing = next((path for path in paths if not path.is_file()), None)
-    if not (out_dir / "manifest.json").is_file():
+    missing = next((FileSystems.join(out_dir, f"{split}.parquet") for split in splits
+                    if not split_files(out_dir, split)), None)
+    manifest = FileSystems.join(out_dir, "manifest.json")
+    if not FileSystems.exists(manifest):
         also = f"; {missing} is missing too" if missing else ""
-        raise FileNotFoundError(f"{out_dir / 'manifest.json'} not found: the build in {out_dir} did not finish "
+        raise FileNotFoundError(f"{manifest} not found: the build in {out_dir} did not finish "
                                 f"(or is still running, or this is not a clirdata build), rerun it{also}")
     if missing is not None:
         raise FileNotFoundError(f"{missing} not found: the build in {out_dir} has no such language pair or "
                                 f"config (its manifest.json lists the files it has)")
-    return paths
+    return splits
 
 
 def _write_jsonl(path: Path, rows) -> None:

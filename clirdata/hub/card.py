@@ -1,34 +1,126 @@
-"""The dataset card (OUT/README.md): a `configs:` header that `datasets` reads, then prose.
+"""The dataset card (OUT/README.md), and the file names of a split that its `configs:` header declares.
 
-`datasets.load_dataset(OUT, "corpus", split="fr")` works from this header alone: each
-Parquet file is one split of its config (corpus, queries, qrels).
+`datasets.load_dataset(OUT, "corpus", split="fr")` works from this header alone. A split is one
+file (`corpus/fr.parquet`) or a complete set of shards with the Hub's names
+(`corpus/fr-00000-of-00004.parquet` ... `-00003-of-00004`), declared by the pattern
+`corpus/fr-?????-of-00004.parquet`, which matches that set and no stale shard of another count.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 from clirdata.schemas import CONFIG_TABLES
 
+_SPLIT_FILE = re.compile(r"(?P<stem>(?:\w+/)?\w+)(?:-(?P<index>\d{5})-of-(?P<count>\d{5}))?\.parquet", re.ASCII)
+MAX_SHARDS = 99_999  # five digits in the Hub's shard names
 
-def split_files(files: dict[str, int]) -> dict[str, dict[str, str]]:
-    """{config: {split: relpath}} for every `config/split.parquet` in `files`."""
-    configs: dict[str, dict[str, str]] = defaultdict(dict)
+
+@dataclass(frozen=True, order=True)
+class SplitFile:
+    """One file of a split: `stem` names the split (`corpus/fr`, `rejects`); a plain file is shard 0 of 1."""
+
+    stem: str
+    index: int = 0
+    count: int = 1
+
+    @property
+    def relpath(self) -> str:
+        if self.count == 1:
+            return f"{self.stem}.parquet"
+        return f"{self.stem}-{self.index:05d}-of-{self.count:05d}.parquet"
+
+
+def shard_relpath(stem: str, index: int, count: int) -> str:
+    """The relpath of shard `index` of `count` of a split: its plain name when `count` is 1."""
+    if not 0 <= index < count <= MAX_SHARDS:
+        raise ValueError(f"shard {index} of {count} is not a shard clirdata writes")
+    return SplitFile(stem, index, count).relpath
+
+
+def parse_split_file(relpath: str) -> SplitFile | None:
+    """The split and shard a relpath names, or None when it is not a name clirdata writes.
+
+    Only canonical names count: `fr-00000-of-00001.parquet` (one shard keeps its plain name) and
+    `fr-00004-of-00004.parquet` (index past the count) are not clirdata's.
+    """
+    match = _SPLIT_FILE.fullmatch(relpath)
+    if match is None:
+        return None
+    index, count = (int(match["index"]), int(match["count"])) if match["count"] else (0, 1)
+    if not 0 <= index < count:
+        return None
+    parsed = SplitFile(match["stem"], index, count)
+    return parsed if parsed.relpath == relpath else None
+
+
+class IncompleteSplit(FileNotFoundError):
+    """The files of a split are not one complete set: a shard is missing, or two sets are mixed."""
+
+
+def complete_set(stem: str, relpaths: list[str]) -> list[str]:
+    """`relpaths` (clirdata's names of files of split `stem`) in shard order, when they are one complete set.
+
+    Raises IncompleteSplit naming the first missing shard, or the sets that are mixed (a plain file
+    next to shards, shards of two counts): reading such a split would lose or double rows.
+    """
+    parsed = sorted(parse_split_file(relpath) or SplitFile("") for relpath in relpaths)
+    if any(part.stem != stem for part in parsed):
+        raise ValueError(f"not all of {relpaths} are files of split {stem}")
+    counts = sorted({part.count for part in parsed})
+    if len(counts) > 1:
+        shown = ", ".join(part.relpath for part in parsed[:4])
+        raise IncompleteSplit(f"{stem} has files of {len(counts)} different shard sets ({shown}...): "
+                              f"rerun the build that wrote them")
+    expected = [shard_relpath(stem, index, counts[0]) for index in range(counts[0])] if counts else []
+    missing = sorted(set(expected) - set(relpaths))
+    if missing:
+        raise IncompleteSplit(f"{missing[0]} not found: {stem} has {len(relpaths)} of its {len(expected)} "
+                              f"shards, rerun the build that wrote them")
+    return expected
+
+
+def config_splits(files: dict[str, int]) -> dict[str, dict[str, list[str]]]:
+    """{config: {split: [relpaths in shard order]}} for every file of a config in `files` (rejects are none)."""
+    configs: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for relpath in sorted(files):
-        config, _, name = relpath.partition("/")
-        if config in CONFIG_TABLES and name.endswith(".parquet"):
-            configs[config][name.removesuffix(".parquet")] = relpath
-    return configs
+        parsed = parse_split_file(relpath)
+        if parsed is None or "/" not in parsed.stem:
+            continue
+        config, split = parsed.stem.split("/")
+        if config in CONFIG_TABLES:
+            configs[config][split].append(relpath)
+    return {config: dict(splits) for config, splits in configs.items()}
+
+
+def _shown(stem: str, relpaths: list[str]) -> str:
+    entry = data_files_entry(stem, relpaths)
+    return entry if isinstance(entry, str) else ", ".join(entry)
+
+
+def data_files_entry(stem: str, relpaths: list[str]) -> str | list[str]:
+    """What the card's `path:` says for a split: its file, its shard pattern, or (a broken set) every file."""
+    try:
+        ordered = complete_set(stem, relpaths)
+    except IncompleteSplit:
+        return sorted(relpaths)
+    if len(ordered) > 1:
+        return f"{stem}-?????-of-{len(ordered):05d}.parquet"
+    return ordered[0] if ordered else []
 
 
 def _yaml_header(manifest: dict, languages: list[str], license_id: str) -> list[str]:
     lines = ["---", f"license: {license_id}", "language:"]
     lines += [f"- {lang}" for lang in languages]
     lines += ["task_categories:", "- text-retrieval", "tags:", "- clir", "- clirdata", "configs:"]
-    for config, splits in split_files(manifest["files"]).items():
+    for config, splits in config_splits(manifest["files"]).items():
         lines += [f"- config_name: {config}", "  data_files:"]
-        for split, relpath in splits.items():
-            lines += [f"  - split: {split}", f"    path: {relpath}"]
+        for split, relpaths in splits.items():
+            entry = data_files_entry(f"{config}/{split}", relpaths)
+            lines.append(f"  - split: {split}")
+            lines += [f"    path: {entry}"] if isinstance(entry, str) else ["    path:", *(f"    - {p}" for p in entry)]
     lines.append("---")
     return lines
 
@@ -40,21 +132,28 @@ def card_text(*, title: str, description: str, license_id: str, licence_note: st
             "licence_note": licence_note, "sections": dict(sections or {})}
 
 
+def _files_of(files: dict[str, int], stem: str) -> list[str]:
+    return [relpath for relpath in sorted(files) if (parsed := parse_split_file(relpath)) and parsed.stem == stem]
+
+
 def render_card(manifest: dict) -> str:
     """The card's Markdown from the manifest: YAML header, files and row counts, stages, provenance."""
     title, description = manifest["card"]["title"], manifest["card"]["description"]
     license_id, licence_note = manifest["card"]["license_id"], manifest["card"]["licence_note"]
     sections = manifest["card"]["sections"]
-    configs = split_files(manifest["files"])
+    files = manifest["files"]
+    configs = config_splits(files)
     languages = sorted({split for split in configs.get("corpus", {})} | set(configs.get("queries", {})))
     lines = _yaml_header(manifest, languages, license_id)
     lines += ["", f"# {title}", "", description, "", "## Files", "",
               "| config | split | rows | path |", "|---|---|---|---|"]
     for config, splits in configs.items():
-        for split, relpath in splits.items():
-            lines.append(f"| {config} | {split} | {manifest['files'][relpath]} | `{relpath}` |")
-    rejects = manifest["files"].get("rejects.parquet", 0)
-    lines += ["", f"Rejected inputs and fields: {rejects} rows in `rejects.parquet` (with reasons).", "",
+        for split, relpaths in splits.items():
+            shown = _shown(f"{config}/{split}", relpaths)
+            lines.append(f"| {config} | {split} | {sum(files[p] for p in relpaths)} | `{shown}` |")
+    rejects = _files_of(files, "rejects")
+    shown = _shown("rejects", rejects) if rejects else "rejects.parquet"
+    lines += ["", f"Rejected inputs and fields: {sum(files[p] for p in rejects)} rows in `{shown}` (with reasons).", "",
               "## Build stages", "", "| stage | in | out | rejected |", "|---|---|---|---|"]
     for stage in manifest["stages"]:
         lines.append(f"| {stage['name']} | {stage['in']} | {stage['out']} | {stage['rejected']} |")

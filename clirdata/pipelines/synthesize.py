@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
-import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from clirdata.align.keywords import Collection
@@ -23,7 +22,7 @@ from clirdata.pipelines.manifest import (
 )
 from clirdata.pipelines.runner import run, written_files
 from clirdata.pipelines.steps import REJECTS, StageCounters
-from clirdata.pipelines.writers import WriteTables, reject_row
+from clirdata.pipelines.writers import WriteTables, read_split, reject_row, split_files
 from clirdata.synthesis.backends import create_backend
 from clirdata.synthesis.cache import GenerationCache
 from clirdata.synthesis.prompts import load_templates
@@ -138,20 +137,16 @@ def synthesis_card_section(summary: dict) -> str:
             f"kept {summary['kept']}; dropped: {dropped}. Check the model's licence before you publish them.")
 
 
-def _read_rows(path: str) -> list[dict]:
-    with FileSystems.open(path, compression_type="uncompressed") as handle:
-        return pq.read_table(handle).to_pylist()
-
-
 def run_synthesis(out_dir: str, run_spec: SynthesisRun, options, command: str) -> dict:
     """Add synthetic queries to a finished build in OUT/, then update its manifest and card."""
     manifest = read_manifest(out_dir)
-    corpus = FileSystems.join(out_dir, f"corpus/{run_spec.doc_lang}.parquet")
-    if not FileSystems.exists(corpus):
-        raise FileNotFoundError(f"{corpus} not found: is {run_spec.doc_lang!r} a document language of this build?")
-    passages = select_passages(_read_rows(corpus), run_spec.max_docs)
+    corpus = f"corpus/{run_spec.doc_lang}"
+    if not split_files(out_dir, corpus):
+        raise FileNotFoundError(f"{FileSystems.join(out_dir, corpus)}.parquet not found: is {run_spec.doc_lang!r} "
+                                f"a document language of this build?")
+    passages = select_passages(read_split(out_dir, corpus).to_pylist(), run_spec.max_docs)
     # rejects.parquet is rewritten whole: earlier rejects stay, those of an earlier synthesis go.
-    earlier = [("rejects.parquet", row) for row in _read_rows(FileSystems.join(out_dir, "rejects.parquet"))
+    earlier = [("rejects.parquet", row) for row in read_split(out_dir, "rejects").to_pylist()
                if row["stage"] != STAGE]
 
     def build(pipeline):

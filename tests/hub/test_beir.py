@@ -6,10 +6,14 @@ import csv
 import json
 import shutil
 
+import apache_beam as beam
 import pytest
 from click.testing import CliRunner
 
 from clirdata.cli import cli
+from clirdata.pipelines.manifest import read_manifest, write_card_and_manifest
+from clirdata.pipelines.runner import make_options, written_files
+from clirdata.pipelines.writers import WriteTables, read_split
 from tests import handmade
 from tests.pipelines.test_erudit import write_inputs
 
@@ -69,3 +73,45 @@ def test_a_pair_the_build_does_not_have_is_named(finished, tmp_path):
     synthetic = CliRunner().invoke(cli, ["export-beir", str(finished), "--to", str(tmp_path / "b"), "--synthetic"],
                                    obj={"beam_args": []})
     assert synthetic.exit_code == 2 and "synthetic_queries" in synthetic.output
+
+
+def reshard(out, splits: list[str], rows_per_shard: int) -> None:
+    """Write `splits` of a finished build again in shards, as a larger build would have, and seal it again.
+
+    Its ledger owns the plain files, so the writer removes them once the shards are written.
+    """
+    rows = [(f"{split}.parquet", row) for split in splits for row in read_split(str(out), split).to_pylist()]
+    with beam.Pipeline(options=make_options()) as p:
+        _ = p | beam.Create(rows) | WriteTables(str(out), [f"{split}.parquet" for split in splits], rows_per_shard)
+    manifest = read_manifest(str(out))
+    manifest["files"] = written_files(str(out))
+    write_card_and_manifest(str(out), manifest)
+
+
+def export(out, target) -> dict[str, bytes]:
+    result = CliRunner().invoke(cli, ["export-beir", str(out), "--to", str(target)], obj={"beam_args": []})
+    assert result.exit_code == 0, result.output
+    return {p.relative_to(target).as_posix(): p.read_bytes() for p in sorted(target.rglob("*")) if p.is_file()}
+
+
+def test_a_sharded_build_exports_the_same_files(finished, tmp_path):
+    sharded = tmp_path / "sharded"
+    shutil.copytree(finished, sharded)
+    reshard(sharded, ["corpus/fr", "queries/en", "qrels/en_fr"], rows_per_shard=2)  # 5, 7, 10 rows: 3, 4, 5 shards
+    assert sorted(p.name for p in (sharded / "corpus").iterdir()) == [
+        "en.parquet", "fr-00000-of-00003.parquet", "fr-00001-of-00003.parquet", "fr-00002-of-00003.parquet"]
+    assert len(list((sharded / "qrels").glob("en_fr-*-of-00005.parquet"))) == 5
+    assert not (sharded / "qrels/en_fr.parquet").exists()
+    plain = export(finished, tmp_path / "plain")
+    assert export(sharded, tmp_path / "from-shards") == plain
+    assert len(plain["corpus.jsonl"].splitlines()) == 5 and len(plain["qrels/test.tsv"].splitlines()) == 1 + 10
+
+
+def test_a_missing_shard_is_named_not_exported(finished, tmp_path):
+    sharded = tmp_path / "sharded"
+    shutil.copytree(finished, sharded)
+    reshard(sharded, ["corpus/fr"], rows_per_shard=2)
+    (sharded / "corpus/fr-00001-of-00003.parquet").unlink()
+    result = CliRunner().invoke(cli, ["export-beir", str(sharded), "--to", str(tmp_path / "b")], obj={"beam_args": []})
+    assert result.exit_code == 2 and "fr-00001-of-00003.parquet not found" in result.output
+    assert "2 of its 3 shards" in result.output and not (tmp_path / "b").exists()

