@@ -15,7 +15,7 @@ import math
 import re
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -37,6 +37,11 @@ _console = Console(stderr=True)
 _URL_SCHEME = re.compile(r"[a-zA-Z][-a-zA-Z0-9+.]*://")
 _SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(?::[A-Za-z0-9\-_.!~*'()]+)*")  # OAI-PMH setSpec
 _OAI_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%SZ")  # OAI-PMH's two granularities
+# A local worker process takes ~3 s to start; each must get at least this many inputs to pay for it
+# (README, "Performance": break-even measured near 2,000 generated articles; a EUR-Lex language version
+# costs 0.1 s (one page) to 4 s (the 85-page GDPR), a hundred times an article or more).
+ERUDIT_INPUTS_PER_WORKER = 2000
+EURLEX_INPUTS_PER_WORKER = 20
 
 
 class CannotStart(click.ClickException):
@@ -128,6 +133,33 @@ def _claimed(out_dir: str, planned: list[str], *, overwrite: bool = False, appen
             yield
     except OutDirError as error:
         raise CannotStart(str(error)) from error
+
+
+def workers_option(inputs_per_worker: int | None, unsized: str = "") -> Callable:
+    """--workers: local processes; by default one per core when the input pays for them (`inputs_per_worker` each).
+
+    `unsized` names the cases that run in one process by default (the input's size is unknown beforehand)."""
+    unsized = f"; 1 {unsized}" if unsized else ""
+    default = (f"one per core when each gets {inputs_per_worker:,} inputs or more, else 1{unsized} "
+               f"(--workers 1 forces one)" if inputs_per_worker else "1")
+    return click.option("--workers", type=click.IntRange(1, 256),
+                        help=f"Run in N local processes (Beam multi_processing); default: {default}.")
+
+
+def _beam_options(ctx: click.Context, workers: int | None, inputs: int | None = None,
+                  inputs_per_worker: int | None = None):
+    """Beam options from `-- ...` (a bad one is a usage error); without --workers, the local process count
+    that `inputs` pay for (1 when unknown, e.g. an OAI-PMH harvest)."""
+    from clirdata.pipelines.runner import BeamOptionsError, default_workers, local_processes, make_options
+
+    automatic = default_workers(inputs, inputs_per_worker) if inputs is not None and inputs_per_worker else 1
+    try:
+        options = make_options(ctx.obj.get("beam_args"), workers, default_workers=automatic)
+    except BeamOptionsError as error:
+        raise click.UsageError(str(error)) from error
+    if local_processes(options) > 1:
+        _console.print(f"Running in {local_processes(options)} local processes (--workers 1 for one)")
+    return options
 
 
 def sample_dir(name: str) -> Path:
@@ -284,7 +316,7 @@ def build() -> None:
 @click.option("--until", "until_date", callback=_oai_date, help="OAI-PMH until date (YYYY-MM-DD).")
 @click.option("--oai-delay", type=FiniteFloat(min=0), default=1.0, show_default=True,
               help="Seconds between OAI-PMH requests.")
-@click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
+@workers_option(ERUDIT_INPUTS_PER_WORKER, "with --oai-url or --synthesize")
 @click.option("--synthesize", "with_synthesis", is_flag=True,
               help="Also write LLM queries for the documents, in the same pipeline (options below).")
 @synthesis_options
@@ -302,7 +334,6 @@ def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, overw
     from clirdata.align.keywords import PairingOptions
     from clirdata.extractors.oai import OaiRequest
     from clirdata.pipelines.erudit import EruditBuild, run_erudit
-    from clirdata.pipelines.runner import make_options
     from clirdata.pipelines.sources import list_inputs
 
     if input_path and oai_url:
@@ -326,6 +357,9 @@ def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, overw
     run_spec = _synthesis_run(doc_lang, query_lang, **synthesis) if with_synthesis else None
     build_spec = EruditBuild(out_dir=out_dir, pairing=pairing, inputs=inputs, oai=oai, oai_delay_s=oai_delay,
                              input_location="" if oai else location, synthesis=run_spec)
+    # An OAI-PMH harvest's size is unknown; with --synthesize each process would load its own model.
+    sized = not oai and not with_synthesis
+    options = _beam_options(ctx, workers, len(inputs) if sized else None, ERUDIT_INPUTS_PER_WORKER)
     command = _command(ctx)
     with _claimed(out_dir, build_spec.expected_files(), overwrite=overwrite, command=command):
         if oai:
@@ -333,7 +367,7 @@ def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, overw
         else:
             _console.print(f"Reading {len(inputs)} input(s) from {location}")
         with _console.status("Building (Beam pipeline running)..."):
-            manifest = run_erudit(build_spec, make_options(ctx.obj.get("beam_args"), workers), command)
+            manifest = run_erudit(build_spec, options, command)
     _finish(manifest, out_dir)
 
 
@@ -402,7 +436,7 @@ def _list_acts(location: str, codes: tuple[str, ...], pre_rejects: list) -> tupl
               help="Where fetched files are kept; a rerun fetches only what is missing.")
 @click.option("--delay", type=FiniteFloat(min=0), default=1.0, show_default=True,
               help="Seconds between EUR-Lex requests.")
-@click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
+@workers_option(EURLEX_INPUTS_PER_WORKER)
 @click.pass_context
 def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overwrite: bool, langs: str,
                  query_lang: str, min_fidelity: float | None, unit: str, pdf_timeout: float, pdf_memory_mb: int,
@@ -415,7 +449,6 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overw
     from clirdata.align.eurlex import EurlexPairing
     from clirdata.extractors.lcs import DEFAULT_MIN_FIDELITY
     from clirdata.pipelines.eurlex import EurlexBuild, run_eurlex
-    from clirdata.pipelines.runner import make_options
 
     codes = _langs(langs)
     try:
@@ -432,6 +465,8 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overw
     stages, pre_rejects = [], []
     if numbers is None:  # a usage error about the input comes before OUT is touched
         acts, list_rejects, list_stage = _list_acts(location, codes, pre_rejects)
+    versions = len(acts) if numbers is None else len(numbers) * len(codes)
+    options = _beam_options(ctx, workers, versions, EURLEX_INPUTS_PER_WORKER)
     command = _command(ctx)
     with _claimed(out_dir, build_spec.expected_files(), overwrite=overwrite, command=command):
         if numbers is not None:
@@ -440,7 +475,7 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overw
         build_spec = replace(build_spec, acts=tuple(acts), pre_rejects=tuple(pre_rejects + list_rejects))
         _console.print(f"Building {len(acts)} language versions from {location}")
         with _console.status("Building (Beam pipeline running)..."):
-            manifest = run_eurlex(build_spec, make_options(ctx.obj.get("beam_args"), workers), command,
+            manifest = run_eurlex(build_spec, options, command,
                                   {"location": location, "files": list_stage["in"]}, [*stages, list_stage])
     _finish(manifest, out_dir)
 
@@ -452,7 +487,7 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overw
 @click.option("--doc-lang", default="fr", show_default=True, callback=_language,
               help="Corpus split whose passages get queries.")
 @synthesis_options
-@click.option("--workers", type=click.IntRange(1, 256), help="Run in N local processes (Beam multi_processing).")
+@workers_option(None)
 @click.pass_context
 def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str, workers: int | None,
                **synthesis: object) -> None:
@@ -461,10 +496,10 @@ def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str,
     They go to the configs synthetic_queries / synthetic_qrels, apart from the test queries.
     """
     from clirdata.pipelines.manifest import read_manifest
-    from clirdata.pipelines.runner import make_options
     from clirdata.pipelines.synthesize import run_synthesis
 
     run_spec = _synthesis_run(doc_lang, query_lang, **synthesis)
+    options = _beam_options(ctx, workers)
     try:
         read_manifest(out_dir)
     except FileNotFoundError as error:
@@ -475,8 +510,7 @@ def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str,
                        f"({run_spec.backend})")
         try:
             with _console.status("Synthesizing (Beam pipeline running)..."):
-                manifest = run_synthesis(out_dir, run_spec, make_options(ctx.obj.get("beam_args"), workers),
-                                         command)
+                manifest = run_synthesis(out_dir, run_spec, options, command)
         except FileNotFoundError as error:
             raise click.UsageError(str(error)) from error
     summary = manifest["synthesis"]

@@ -1,4 +1,7 @@
-"""Running a build: Beam options, the in-process default runner, and OUT/ bookkeeping.
+"""Running a build: Beam options, the runner and its local worker count, and OUT/ bookkeeping.
+
+Any Beam runner runs a build (`-- --runner=...`); the default is the in-process FnApiRunner, which
+uses one process per core when the input is large enough to pay for starting them (`default_workers`).
 
 OUT belongs to one build at a time. `claim_out_dir` holds OUT/.clirdata/lock for the whole build,
 refuses an OUT that clirdata did not write (unless overwrite), and adds the files the build plans
@@ -8,8 +11,12 @@ ledger lists, and nothing else: a user's `notes.txt` or own `corpus/x.parquet` s
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import io
 import json
 import logging
+import multiprocessing
 import os
 import re
 import socket
@@ -41,6 +48,10 @@ from clirdata.schemas import CONFIG_TABLES
 
 # In-process and offline; Beam's DirectRunner would first try to download the Prism runner.
 DEFAULT_RUNNER = "apache_beam.runners.portability.fn_api_runner.FnApiRunner"
+IN_PROCESS_RUNNERS = frozenset({DEFAULT_RUNNER, "FnApiRunner"})
+# Beam's own spelling of the local worker count; given after `--`, it wins over the automatic choice.
+_DIRECT_WORKER_OPTIONS = ("--direct_num_workers", "--direct_running_mode")
+WORKER_MEMORY = 512 << 20  # one multi_processing worker holds the language models: ~420 MB measured
 LOCK = f"{PRIVATE_DIR}/lock"
 MAX_LOCK_BYTES = 4096  # a lock holds one small JSON object; anything longer is not ours
 _TAKEOVER_ATTEMPTS = 3
@@ -51,20 +62,104 @@ class OutDirError(Exception):
     """OUT cannot be used by this build (unwritable, held by another build, not clirdata's): one line."""
 
 
-def make_options(beam_args: list[str] | None = None, workers: int | None = None) -> PipelineOptions:
+class BeamOptionsError(ValueError):
+    """The options after `--` cannot run a build (a bad value, an unknown name, --workers on a cluster): one line."""
+
+
+def _parsed(beam_args: list[str]) -> PipelineOptions:
+    """PipelineOptions whose every value is parsed now (Beam's argparse would print its usage and exit later),
+    with no name Beam does not know: Beam would drop a misspelt `--job-endpoint` with a warning and run locally."""
+    options = PipelineOptions(beam_args)
+    found: dict[str, list[str]] = {}
+
+    def parse_with_every_option(parser) -> None:  # Beam's parser, once every options class added its own
+        found["unknown"] = parser.parse_known_args(beam_args)[1]
+        found["known"] = [name for action in parser._actions for name in action.option_strings]
+
+    usage = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(usage):
+            options.get_all_options(add_extra_args_fn=parse_with_every_option, retain_unknown_options=True)
+    except SystemExit:
+        last = (usage.getvalue().strip().splitlines() or ["unparseable"])[-1]  # "PROG: error: WHAT"
+        raise BeamOptionsError(f"Beam option: {last.partition(': error: ')[2] or last}") from None
+    if found["unknown"]:
+        first = found["unknown"][0]
+        close = difflib.get_close_matches(first.split("=", 1)[0].replace("-", "_"), found["known"], n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise BeamOptionsError(f"Beam does not know the option {first!r}{hint}")
+    return options
+
+
+def runs_in_process(options: PipelineOptions) -> bool:
+    """Whether `options` run the build on this machine with Beam's FnApiRunner (the default runner)."""
+    return options.view_as(StandardOptions).runner in IN_PROCESS_RUNNERS
+
+
+def make_options(beam_args: list[str] | None = None, workers: int | None = None, *,
+                 default_workers: int = 1) -> PipelineOptions:
     """Beam options from `-- ARGS`; the in-process runner unless --runner is given.
 
-    `workers` > 1 runs the in-process runner in Beam's multi_processing mode.
+    `workers` (the CLI's --workers) > 1 runs the in-process runner in Beam's multi_processing mode, 1 in
+    this process; when it is None, `default_workers` is used, unless the Beam options set the worker count
+    themselves or name another runner (a cluster decides its own). Raises BeamOptionsError for options that
+    cannot run a build.
     """
-    options = PipelineOptions(list(beam_args or []))
+    beam_args = list(beam_args or [])
+    options = _parsed(beam_args)
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = DEFAULT_RUNNER
-    if workers and workers > 1:
-        direct = options.view_as(DirectOptions)
-        direct.direct_running_mode = "multi_processing"
-        direct.direct_num_workers = workers
+    if not runs_in_process(options):
+        if workers is not None:
+            raise BeamOptionsError(f"--workers sets local processes; {standard.runner} has its own worker options "
+                                   f"(e.g. --num_workers on Dataflow, --parallelism on Flink)")
+        return options
+    if workers is None and any(arg.split("=", 1)[0] in _DIRECT_WORKER_OPTIONS for arg in beam_args):
+        return options
+    count = workers if workers is not None else default_workers
+    direct = options.view_as(DirectOptions)
+    direct.direct_running_mode = "multi_processing" if count > 1 else "in_memory"
+    direct.direct_num_workers = count
     return options
+
+
+def local_processes(options: PipelineOptions) -> int:
+    """How many worker processes the in-process runner starts for `options` (1 unless multi_processing)."""
+    direct = options.view_as(DirectOptions)
+    if not runs_in_process(options) or direct.direct_running_mode != "multi_processing":
+        return 1
+    return direct.direct_num_workers or multiprocessing.cpu_count()  # Beam reads 0 as one per CPU
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which taskset and cpusets narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def default_workers(inputs: int, inputs_per_worker: int, cores: int | None = None,
+                    memory: int | None = None) -> int:
+    """Local processes for a build of `inputs` items: one per core, but only as many as the input pays for.
+
+    A worker process costs a few seconds to start (Beam, clirdata and the language models), so each
+    one must get at least `inputs_per_worker` items; half the physical `memory` caps the count too.
+    """
+    cores = available_cores() if cores is None else cores
+    memory = _physical_memory() if memory is None else memory
+    count = min(cores, inputs // max(1, inputs_per_worker))
+    if memory:
+        count = min(count, memory // 2 // WORKER_MEMORY)
+    return max(1, count)
 
 
 def is_local(path: str) -> bool:
