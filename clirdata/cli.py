@@ -24,7 +24,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
-import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
@@ -183,9 +182,10 @@ def _print_summary(manifest: dict, out_dir: str) -> None:
         stages.add_row(stage["name"], str(stage["in"]), str(stage["out"]), str(stage["rejected"]),
                        "yes" if stage["balanced"] else "NO")
     _console.print(stages)
-    rejects_path = Path(out_dir) / "rejects.parquet"
-    if rejects_path.exists():
-        rejects = pq.read_table(rejects_path, columns=["stage", "reason"]).to_pylist()
+    from clirdata.pipelines.writers import read_split, split_files
+
+    if split_files(out_dir, "rejects"):
+        rejects = read_split(out_dir, "rejects", columns=["stage", "reason"]).to_pylist()
         tally: dict[tuple[str, str], int] = {}
         for row in rejects:
             tally[(row["stage"], row["reason"])] = tally.get((row["stage"], row["reason"]), 0) + 1
