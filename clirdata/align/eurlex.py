@@ -6,6 +6,7 @@ of one language is the translation of the same unit in another: that is the alig
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from clirdata.schemas.legal import ActText, FidelityReport, Unit
 
 UNIT_MODES = ("document", "article")
 QUERY_STAGE = "title-queries"
+PAIR_STAGE = "pair"
 
 
 @dataclass(frozen=True)
@@ -87,37 +89,78 @@ def _corpus_row(checked: CheckedAct, unit: Unit, scores: dict[str, tuple[float, 
     return row
 
 
-def pair_acts(checked_acts: Iterable[CheckedAct], pairing: EurlexPairing) -> Collection:
-    """Corpus rows per language, the query-language titles as queries, qrels per pair of languages."""
-    collection = Collection(corpus={lang: [] for lang in pairing.langs})
+def act_of(checked: CheckedAct) -> str:
+    """The CELEX number of a checked version: the key that groups an act's versions."""
+    return checked.act.celex
+
+
+def pair_act(versions: Iterable[CheckedAct], pairing: EurlexPairing) -> Collection:
+    """One act's part of the collection: its versions' units as corpus rows, its query-language
+    title as the query, relevant to its units in every other language.
+
+    A second version in the same language is a `pair` reject (`duplicate-version`): the first by
+    source_uri (then sha256) stays, whatever the order. A missing query-language title is a
+    `title-queries` reject; the act's units stay in the corpus as distractors, as they do when it
+    has no query-language version at all.
+    """
+    by_lang, duplicates = _one_per_language(versions)
+    rows = {lang: [_corpus_row(c, unit, {u: (lcs, f) for u, lcs, f in c.unit_scores})
+                   for unit in act_units(c.act, pairing.unit)] for lang, c in by_lang.items()}
+    collection = Collection(corpus=rows, rejects=duplicates)
     q = pairing.query_lang
-    by_celex: dict[str, dict[str, CheckedAct]] = {}
-    seen = 0
-    for checked in sorted(checked_acts, key=lambda c: (c.act.celex, c.act.lang)):
-        seen += 1
-        by_celex.setdefault(checked.act.celex, {})[checked.act.lang] = checked
-    queries, qrels = [], {f"{q}_{d}": [] for d in pairing.langs if d != q}
-    for celex, versions in by_celex.items():
-        rows = {lang: [_corpus_row(c, unit, {u: (lcs, f) for u, lcs, f in c.unit_scores})
-                       for unit in act_units(c.act, pairing.unit)] for lang, c in versions.items()}
-        for lang, lang_rows in rows.items():
-            collection.corpus[lang].extend(lang_rows)
-        if q not in versions:  # its units stay in the corpus as distractors; no query to ask
-            continue
-        if not versions[q].act.title:
-            collection.rejects.append(Reject("eurlex", versions[q].act.source_uri, QUERY_STAGE, "no-title",
-                                             f"{celex} has no title in '{q}' to ask as its query", celex))
-            continue
-        query_id = f"{celex}:title:{q}"
-        query = empty_row("queries")
-        query.update(_id=query_id, text=versions[q].act.title, lang=q, kind="title", source_id=celex)
-        queries.append(query)
-        for lang, lang_rows in rows.items():
-            if lang != q:
-                qrels[f"{q}_{lang}"].extend(
-                    {"query-id": query_id, "corpus-id": row["_id"], "score": 1} for row in lang_rows)
-    collection.queries[q] = queries
-    collection.qrels = qrels
-    collection.stats = {"records": seen, "documents": seen, "queries": len(queries),
-                        "acts": sum(q in versions for versions in by_celex.values())}
+    if q in by_lang:
+        _add_title_query(collection, by_lang[q].act, rows)
+    collection.stats = {"versions": len(by_lang), "acts": int(q in by_lang),
+                        "queries": len(collection.queries.get(q, []))}
+    return collection
+
+
+def _one_per_language(versions: Iterable[CheckedAct]) -> tuple[dict[str, CheckedAct], list[Reject]]:
+    by_lang: dict[str, CheckedAct] = {}
+    duplicates = []
+    for checked in sorted(versions, key=lambda c: (c.act.lang, c.act.source_uri, c.act.sha256)):
+        act = checked.act
+        if act.lang in by_lang:
+            duplicates.append(Reject("eurlex", act.source_uri, PAIR_STAGE, "duplicate-version",
+                                     f"{by_lang[act.lang].act.source_uri} is already the '{act.lang}' version "
+                                     f"of {act.celex}", act.celex))
+        else:
+            by_lang[act.lang] = checked
+    return by_lang, duplicates
+
+
+def _add_title_query(collection: Collection, act: ActText, rows: dict[str, list[dict]]) -> None:
+    """The act's title in its own language `act.lang` as the query; every other language's rows relevant."""
+    q = act.lang
+    if not act.title:
+        collection.rejects.append(Reject("eurlex", act.source_uri, QUERY_STAGE, "no-title",
+                                         f"{act.celex} has no title in '{q}' to ask as its query", act.celex))
+        return
+    query_id = f"{act.celex}:title:{q}"
+    query = empty_row("queries")
+    query.update(_id=query_id, text=act.title, lang=q, kind="title", source_id=act.celex)
+    collection.queries[q] = [query]
+    collection.qrels = {f"{q}_{lang}": [{"query-id": query_id, "corpus-id": row["_id"], "score": 1}
+                                        for row in lang_rows] for lang, lang_rows in rows.items() if lang != q}
+
+
+def pair_acts(checked_acts: Iterable[CheckedAct], pairing: EurlexPairing) -> Collection:
+    """Corpus rows per language, the query-language titles as queries, qrels per pair of languages.
+
+    The reference that the Beam pipeline distributes (one `pair_act` per CELEX), in one process.
+    """
+    q = pairing.query_lang
+    collection = Collection(corpus={lang: [] for lang in pairing.langs}, queries={q: []},
+                            qrels={f"{q}_{d}": [] for d in pairing.langs if d != q})
+    by_celex: dict[str, list[CheckedAct]] = defaultdict(list)
+    for checked in checked_acts:
+        by_celex[act_of(checked)].append(checked)
+    totals = {"records": 0, "documents": 0, "queries": 0, "acts": 0}
+    for celex in sorted(by_celex):
+        paired = pair_act(by_celex[celex], pairing)
+        collection.extend(paired)
+        for name, n in (("records", len(by_celex[celex])), ("documents", paired.stats["versions"]),
+                        ("queries", paired.stats["queries"]), ("acts", paired.stats["acts"])):
+            totals[name] += n
+    collection.stats = totals
     return collection

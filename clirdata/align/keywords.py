@@ -2,8 +2,11 @@
 
 Queries are the k-keyword combinations of the articles' query-language keywords, one per
 distinct normalised combination across the collection; a document is relevant to a query
-when its article's query-language keywords contain all of the query's keywords. An
-inverted index from combination to articles builds CLIRudit's size in seconds.
+when its article's query-language keywords contain all of the query's keywords.
+
+Every function here sees one article or one group: an id's records (`first_of_id`), one article
+(`pair_article`), one combination's holders (`keyword_query`). Beam groups by those keys across
+workers; `pair_records` runs the same functions in one process, as the reference.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import NamedTuple
 
 from clirdata.extractors.text import fold_key
 from clirdata.schemas import Record, Reject, empty_row
@@ -64,6 +68,13 @@ class Collection:
     qrels: dict[str, list[dict]] = field(default_factory=dict)     # "{q}_{d}" -> rows
     rejects: list[Reject] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+
+    def extend(self, other: Collection) -> None:
+        """Add `other`'s rows and rejects after this one's (stats are the caller's to set)."""
+        for mine, theirs in ((self.corpus, other.corpus), (self.queries, other.queries), (self.qrels, other.qrels)):
+            for split, rows in theirs.items():
+                mine.setdefault(split, []).extend(rows)
+        self.rejects.extend(other.rejects)
 
 
 def corpus_id(record: Record, lang: str) -> str:
@@ -166,84 +177,141 @@ def _qrel(query_id: str, doc_id: str) -> dict:
     return {"query-id": query_id, "corpus-id": doc_id, "score": 1}
 
 
-def pair_records(records: Iterable[Record], options: PairingOptions) -> Collection:
-    """Build corpus, queries and qrels from checked records (order does not matter).
+class Holder(NamedTuple):
+    """An article that holds a keyword combination: its id, its surface forms of the keywords, its documents.
+
+    A plain tuple, so that Beam moves millions of them between workers without pickling each.
+    """
+
+    source_id: str
+    forms: tuple[str, ...]
+    doc_id: str
+    query_doc_id: str  # its query-language document's id; "" when it has none (or q == d)
+
+
+@dataclass
+class PairedArticle:
+    """What one article adds to the collection.
+
+    `collection` holds its documents (and, in title mode, its title query and qrel, or the
+    `title-queries` reject of its missing title); `combinations` are the keyword combinations it
+    holds, as (normalised keys, Holder), for the queries that `keyword_query` makes per combination.
+    """
+
+    collection: Collection
+    combinations: tuple[tuple[tuple[str, ...], Holder], ...] = ()
+
+
+def first_of_id(records: Iterable[Record]) -> tuple[Record, list[Reject]]:
+    """The record that keeps an id several records share, and `duplicate-id` rejects of the others.
+
+    The first by (source_uri, sha256) wins, by its whole content if those tie: the same choice
+    whatever order the records came in (Beam gives a group's members in any order).
+    """
+    records = list(records)
+    if len(records) == 1:
+        return records[0], []
+    ordered = sorted(records, key=lambda r: (r.source_id, r.source_uri, r.sha256, repr(r)))
+    return ordered[0], [r.reject(STAGE, "duplicate-id", f"{r.source_id} seen before") for r in ordered[1:]]
+
+
+def pair_article(record: Record, options: PairingOptions) -> PairedArticle | Reject:
+    """One checked article's part of the collection, or the reject that keeps it out.
 
     In keyword mode an article over the keyword or combination caps is rejected whole, document
     included: a document whose combinations were not made would be missing from the qrels of every
     query it holds. In title mode an article without a query-language title keeps its document (a
     distractor, relevant to no query) and its missing query is a reject of stage `title-queries`.
-    So `stats["records"] == stats["documents"] + pair rejects` and, in title mode,
-    `stats["documents"] == stats["queries"] + title-queries rejects`.
     """
     q, d = options.query_lang, options.doc_lang
-    collection = Collection()
-    documents: dict[str, dict] = {}       # source_id -> doc-language row
-    query_docs: dict[str, dict] = {}      # source_id -> query-language row
-    by_id: dict[str, Record] = {}
-    ordered = sorted(records, key=lambda r: (r.source_id, r.source_uri))
-    for record in ordered:
-        if record.source_id in by_id:
-            collection.rejects.append(record.reject(STAGE, "duplicate-id", f"{record.source_id} seen before"))
-            continue
-        by_id[record.source_id] = record
-        row = document_row(record, d)
-        if row is None:
-            collection.rejects.append(record.reject(STAGE, f"no-{d}-document", _missing(record, d)))
-            continue
-        if problem := query_problem(record, options):
-            collection.rejects.append(record.reject(TITLE_STAGE if options.mode == "title" else STAGE, *problem))
-            if options.mode != "title":
-                continue
-        documents[record.source_id] = row
-        if q != d and (q_row := document_row(record, q)) is not None:
-            query_docs[record.source_id] = q_row
+    row = document_row(record, d)
+    if row is None:
+        return record.reject(STAGE, f"no-{d}-document", _missing(record, d))
+    problem = query_problem(record, options)
+    if problem and options.mode != "title":
+        return record.reject(STAGE, *problem)
+    collection = Collection(corpus={d: [row]})
+    if options.mode == "title":
+        if problem:
+            collection.rejects.append(record.reject(TITLE_STAGE, *problem))
+        else:
+            query_id = f"title:{q}:{record.source_id}"
+            collection.queries[q] = [_query_row(query_id, record.texts[q].title, q, "title", record.source_id)]
+            collection.qrels[f"{q}_{d}"] = [_qrel(query_id, row["_id"])]
+        return PairedArticle(collection)
+    query_doc_id = ""
+    if q != d and (q_row := document_row(record, q)) is not None:
+        collection.corpus[q] = [q_row]
+        query_doc_id = q_row["_id"]
+    combinations_held = tuple((keys, Holder(record.source_id, forms, row["_id"], query_doc_id))
+                              for keys, forms in keyword_combinations(record, q, options.k))
+    return PairedArticle(collection, combinations_held)
 
-    if options.mode == "keywords":
-        queries, qrels_d, qrels_q = _keyword_queries(by_id, documents, query_docs, options)
-    else:
-        queries, qrels_d, qrels_q = _title_queries(by_id, documents, options)
-    collection.corpus[d] = list(documents.values())
-    collection.queries[q] = queries
-    collection.qrels[f"{q}_{d}"] = qrels_d
-    if options.mode == "keywords" and q != d:
-        collection.corpus[q] = list(query_docs.values())
+
+def keyword_query(keys: tuple[str, ...], holders: Iterable[Holder], options: PairingOptions) -> Collection:
+    """The query of one normalised combination and its qrels: every article that holds it is relevant.
+
+    Its text is the surface forms of the first holder by source_id, so it does not depend on order.
+    """
+    q, d = options.query_lang, options.doc_lang
+    query, qrels_d, qrels_q = _keyword_rows(keys, holders, q)
+    collection = Collection(queries={q: [query]}, qrels={f"{q}_{d}": qrels_d})
+    if q != d:
         collection.qrels[f"{q}_{q}"] = qrels_q
-    collection.stats = {"records": len(ordered),
-                        "documents": len(documents), "queries": len(queries), "qrels": len(qrels_d)}
     return collection
 
 
-def _keyword_queries(by_id, documents, query_docs, options):
-    """Inverted index from normalised combination to the documents whose keywords hold it."""
-    q = options.query_lang
-    relevant: dict[tuple[str, ...], list[str]] = defaultdict(list)
-    surface: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
-    for source_id in documents:  # sorted by source_id, so the first surface form is stable
-        for keys, forms in keyword_combinations(by_id[source_id], q, options.k):
-            relevant[keys].append(source_id)
-            surface.setdefault(keys, (source_id, forms))
-    queries, qrels_d, qrels_q = [], [], []
-    for keys in sorted(relevant):
-        query_id = _query_id(q, keys)
-        first_id, forms = surface[keys]
-        queries.append(_query_row(query_id, ", ".join(forms), q, "keywords", first_id))
-        for source_id in relevant[keys]:
-            qrels_d.append(_qrel(query_id, documents[source_id]["_id"]))
-            if source_id in query_docs:
-                qrels_q.append(_qrel(query_id, query_docs[source_id]["_id"]))
-    return queries, qrels_d, qrels_q
+def _keyword_rows(keys: tuple[str, ...], holders: Iterable[Holder], q: str) -> tuple[dict, list[dict], list[dict]]:
+    ordered = sorted(holders)
+    query_id = _query_id(q, keys)
+    first = ordered[0]
+    query = _query_row(query_id, ", ".join(first.forms), q, "keywords", first.source_id)
+    qrels_d = [_qrel(query_id, holder.doc_id) for holder in ordered]
+    qrels_q = [_qrel(query_id, holder.query_doc_id) for holder in ordered if holder.query_doc_id]
+    return query, qrels_d, qrels_q
 
 
-def _title_queries(by_id, documents, options):
-    """The query-language title is the query; its own article's document is the one relevant."""
-    q = options.query_lang
-    queries, qrels_d = [], []
-    for source_id, row in documents.items():
-        text = by_id[source_id].texts.get(q)
-        if text is None or not text.title:
-            continue  # a title-queries reject already says so
-        query_id = f"title:{q}:{source_id}"
-        queries.append(_query_row(query_id, text.title, q, "title", source_id))
-        qrels_d.append(_qrel(query_id, row["_id"]))
-    return queries, qrels_d, []
+def empty_collection(options: PairingOptions) -> Collection:
+    """The tables a build with these options writes, with no rows yet."""
+    q, d = options.query_lang, options.doc_lang
+    collection = Collection(corpus={d: []}, queries={q: []}, qrels={f"{q}_{d}": []})
+    if options.mode == "keywords" and q != d:
+        collection.corpus[q] = []
+        collection.qrels[f"{q}_{q}"] = []
+    return collection
+
+
+def pair_records(records: Iterable[Record], options: PairingOptions) -> Collection:
+    """Build corpus, queries and qrels from checked records (order does not matter), in one process.
+
+    The reference that the Beam pipeline distributes: records grouped by id (`first_of_id`), each
+    article paired alone (`pair_article`), then one query per combination (`keyword_query`).
+    `stats["records"] == stats["documents"] + pair rejects` and, in title mode,
+    `stats["documents"] == stats["queries"] + title-queries rejects`.
+    """
+    collection = empty_collection(options)
+    by_id: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        by_id[record.source_id].append(record)
+    relevant: dict[tuple[str, ...], list[Holder]] = defaultdict(list)
+    for source_id in sorted(by_id):
+        winner, duplicates = first_of_id(by_id[source_id])
+        paired = pair_article(winner, options)
+        if isinstance(paired, Reject):
+            collection.rejects.append(paired)
+        else:
+            collection.extend(paired.collection)
+            for keys, holder in paired.combinations:
+                relevant[keys].append(holder)
+        collection.rejects.extend(duplicates)
+    q, d = options.query_lang, options.doc_lang
+    for keys in sorted(relevant):  # keyword_query's rows, without a Collection for each of ~10^5 queries
+        query, qrels_d, qrels_q = _keyword_rows(keys, relevant[keys], q)
+        collection.queries[q].append(query)
+        collection.qrels[f"{q}_{d}"].extend(qrels_d)
+        if q != d:
+            collection.qrels[f"{q}_{q}"].extend(qrels_q)
+    collection.stats = {"records": sum(len(group) for group in by_id.values()),
+                        "documents": len(collection.corpus[d]), "queries": len(collection.queries[q]),
+                        "qrels": len(collection.qrels[f"{q}_{d}"])}
+    return collection

@@ -7,15 +7,22 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from clirdata.align.keywords import STAGE as PAIR_STAGE
-from clirdata.align.keywords import TITLE_STAGE, PairingOptions, pair_records
+from clirdata.align.keywords import (
+    TITLE_STAGE,
+    Holder,
+    PairedArticle,
+    PairingOptions,
+    first_of_id,
+    keyword_query,
+    pair_article,
+)
 from clirdata.extractors.erudit import parse_article
 from clirdata.extractors.langid import DEFAULT_LANGUAGES
 from clirdata.extractors.language_check import check_record
@@ -24,11 +31,11 @@ from clirdata.hub.card import card_text
 from clirdata.pipelines.manifest import build_manifest, stage_list, write_card_and_manifest
 from clirdata.pipelines.runner import prepare_out_dir, run
 from clirdata.pipelines.sources import InputRef, fingerprint, read_input
-from clirdata.pipelines.steps import REJECTS, Apply, ApplyToAll, Expand
+from clirdata.pipelines.steps import REJECTS, Apply, ApplyToGroups, Expand
 from clirdata.pipelines.synthesize import (
     SynthesisRun,
     Synthesize,
-    collection_passages,
+    passage_of,
     synthesis_card_section,
     synthesis_summary,
 )
@@ -72,21 +79,111 @@ class EruditBuild:
                 "synthesis": self.synthesis.describe() if self.synthesis else None}
 
 
-def pair_step(records: list, options: PairingOptions) -> Outcome:
-    """Pairing over the whole collection, with its stage counts, licence and repair tallies."""
-    collection = pair_records(records, options)
-    stats = collection.stats
-    rejected = Counter(reject.stage for reject in collection.rejects)
-    licenses = Counter(row["license"] or "unknown" for row in collection.corpus.get(options.doc_lang, []))
+def pair_step(source_id: str, records: list[Record], options: PairingOptions) -> Iterator[Outcome | Reject]:
+    """Pairing of the records that share one id: the winner's PairedArticle (or its reject), then the
+    duplicates' rejects; with the licence, repairs and `title-queries` tallies the manifest reads.
+
+    Run by `ApplyToGroups(..., "pair")`, which counts each record in `pair.in` and each Reject in
+    `pair.rejected`. Repairs are tallied over every record, duplicates included, as before.
+    """
+    winner, duplicates = first_of_id(records)
     repairs = Counter(repair.split(":", 1)[0] for record in records for repair in record.repairs)
-    counts = [("pair", "in", stats["records"]), ("pair", "out", stats["documents"]),
-              ("pair", "rejected", rejected[PAIR_STAGE])]
-    if options.mode == "title":
-        counts += [(TITLE_STAGE, "in", stats["documents"]), (TITLE_STAGE, "out", stats["queries"]),
-                   (TITLE_STAGE, "rejected", rejected[TITLE_STAGE])]
-    counts += [("license", name, n) for name, n in licenses.items()]
-    counts += [("repairs", name, n) for name, n in repairs.items()]
-    return Outcome(collection, tuple(collection.rejects), tuple(counts))
+    counts = [("repairs", name, n) for name, n in repairs.items()]
+    paired = pair_article(winner, options)
+    if isinstance(paired, Reject):
+        yield Outcome(paired, counts=tuple(counts))
+    else:
+        (document,) = paired.collection.corpus[options.doc_lang]
+        counts.append(("license", document["license"] or "unknown", 1))
+        if options.mode == "title":
+            rejected = sum(reject.stage == TITLE_STAGE for reject in paired.collection.rejects)
+            counts += [(TITLE_STAGE, "in", 1), (TITLE_STAGE, "out", 1 - rejected), (TITLE_STAGE, "rejected", rejected)]
+        yield Outcome(paired, tuple(paired.collection.rejects), tuple(counts))
+    yield from duplicates
+
+
+def source_id_of(record: Record) -> str:
+    return record.source_id
+
+
+def article_rows(paired: PairedArticle) -> Iterator[tuple[str, dict]]:
+    """(relpath, row) of an article's documents (and its title query and qrel, in title mode)."""
+    return collection_rows(paired.collection)
+
+
+def held_combinations(paired: PairedArticle) -> Iterator[tuple[tuple[str, ...], tuple]]:
+    """(combination, holder) pairs, the holder as a plain tuple: Beam encodes those natively, a NamedTuple
+    it would pickle one by one (~400k of them at CLIRudit's size)."""
+    for keys, holder in paired.combinations:
+        yield keys, tuple(holder)
+
+
+def _query_rows(group: tuple[tuple[str, ...], Iterable[tuple]], options: PairingOptions) -> Iterator[tuple[str, dict]]:
+    keys, holders = group
+    return collection_rows(keyword_query(keys, map(Holder._make, holders), options))
+
+
+class KeywordQueries(beam.PTransform):
+    """Paired articles -> (relpath, row) of the keyword queries and their qrels, one query per
+    normalised combination: a GroupByKey on the combination, so no worker sees the whole collection."""
+
+    def __init__(self, options: PairingOptions):
+        super().__init__()
+        self._options = options
+
+    def expand(self, articles):
+        return (articles
+                | "combinations" >> beam.FlatMap(held_combinations)
+                | "by combination" >> beam.GroupByKey()
+                | "query rows" >> beam.FlatMap(_query_rows, self._options))
+
+
+class PairArticles(beam.PTransform):
+    """Checked records -> {"articles": PairedArticle, "rows": (relpath, row), "rejects": Reject}.
+
+    Duplicate ids by a GroupByKey on the id, then each article alone (stage `pair`), then in keyword
+    mode one query per combination (`KeywordQueries`): no step sees the whole collection.
+    """
+
+    def __init__(self, options: PairingOptions):
+        super().__init__()
+        self._options = options
+
+    def expand(self, records):
+        pair = functools.partial(pair_step, options=self._options)
+        paired = records | ApplyToGroups(pair, "pair", key=source_id_of)
+        rows = [paired.ok | "article rows" >> beam.FlatMap(article_rows)]
+        if self._options.mode == "keywords":
+            rows.append(paired.ok | KeywordQueries(self._options))
+        return {"articles": paired.ok, "rows": rows | "rows" >> beam.Flatten(), "rejects": paired.rejects}
+
+
+def _document_in(paired: PairedArticle, lang: str) -> list[dict]:
+    return paired.collection.corpus.get(lang, [])
+
+
+def _row_id(row: dict) -> str:
+    return row["_id"]
+
+
+def _each(items: list) -> list:
+    return items
+
+
+class SynthesisPassages(beam.PTransform):
+    """Paired articles -> the passages to synthesize queries for: their `doc_lang` documents, or
+    the first `max_docs` by id (a combine: each worker keeps its own first `max_docs`, then those merge)."""
+
+    def __init__(self, run_spec: SynthesisRun):
+        super().__init__()
+        self._run = run_spec
+
+    def expand(self, articles):
+        rows = articles | "documents" >> beam.FlatMap(_document_in, self._run.doc_lang)
+        if self._run.max_docs is not None:
+            rows = (rows | "first by id" >> beam.combiners.Top.Smallest(self._run.max_docs, key=_row_id)
+                    | "one by one" >> beam.FlatMap(_each))
+        return rows | "passage" >> beam.Map(passage_of)
 
 
 def log_harvest_progress(done: int, total: int) -> None:
@@ -180,12 +277,11 @@ class EruditCollection(beam.PTransform):
             extracted = raw.ok | Apply(parse_article, "extract")
             records, rejects = extracted.ok, [raw.rejects, extracted.rejects]
         checked = records | Apply(functools.partial(check_record, candidates=build.languages), "check")
-        paired = checked.ok | ApplyToAll(functools.partial(pair_step, options=build.pairing), "pair")
-        rows = [paired.ok | "rows" >> beam.FlatMap(collection_rows)]
-        rejects += [checked.rejects, paired.rejects]
+        paired = checked.ok | PairArticles(build.pairing)
+        rows = [paired["rows"]]
+        rejects += [checked.rejects, paired["rejects"]]
         if build.synthesis:
-            generated = (paired.ok | "passages" >> beam.FlatMap(collection_passages, build.synthesis)
-                         | Synthesize(build.synthesis))
+            generated = paired["articles"] | SynthesisPassages(build.synthesis) | Synthesize(build.synthesis)
             rows.append(generated.ok)
             rejects.append(generated[REJECTS])
         reject_rows = rejects | "all rejects" >> beam.Flatten() | "reject rows" >> beam.Map(reject_row)

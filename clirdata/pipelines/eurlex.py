@@ -8,13 +8,14 @@ import os
 import re
 import stat
 import statistics
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 
 import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from clirdata.align.eurlex import QUERY_STAGE, CheckedAct, EurlexPairing, act_units, pair_acts
+from clirdata.align.eurlex import QUERY_STAGE, CheckedAct, EurlexPairing, act_of, act_units, pair_act
 from clirdata.extractors.eurlex_html import MAX_HTML_BYTES, parse_act_html
 from clirdata.extractors.lcs import DEFAULT_MIN_FIDELITY, fidelity
 from clirdata.extractors.pdf import DEFAULT_MAX_BYTES as MAX_PDF_BYTES
@@ -23,7 +24,7 @@ from clirdata.hub.card import card_text
 from clirdata.pipelines.manifest import build_manifest, stage_list, write_card_and_manifest
 from clirdata.pipelines.runner import prepare_out_dir, run
 from clirdata.pipelines.sources import TooLarge, read_bounded
-from clirdata.pipelines.steps import Apply, ApplyToAll
+from clirdata.pipelines.steps import Apply, ApplyToGroups
 from clirdata.pipelines.writers import WriteTables, collection_rows, reject_row
 from clirdata.schemas import Outcome, Reject
 from clirdata.schemas.legal import ActText, PdfText
@@ -182,13 +183,32 @@ def check_fidelity(extracted: ExtractedAct, min_fidelity: float, unit: str = "do
     return CheckedAct(extracted.act, report, len(extracted.pdf.pages), unit_scores)
 
 
-def pair_step(checked: list, pairing: EurlexPairing) -> Outcome:
-    collection = pair_acts(checked, pairing)
-    stats = collection.stats
-    counts = (("pair", "in", len(checked)), ("pair", "out", len(checked)), ("pair", "rejected", 0),
-              (QUERY_STAGE, "in", stats["acts"]), (QUERY_STAGE, "out", stats["queries"]),
-              (QUERY_STAGE, "rejected", len(collection.rejects)))
-    return Outcome(collection, tuple(collection.rejects), counts)
+def pair_step(celex: str, versions: list[CheckedAct], pairing: EurlexPairing) -> Iterator[Outcome | Reject]:
+    """Pairing of one act (its versions grouped by CELEX): its rows as a Collection, with the
+    `title-queries` counts; a duplicate version is a `pair` reject, a missing title a side reject.
+
+    Run by `ApplyToGroups(..., "pair")`, which counts each version in `pair.in`.
+    """
+    paired = pair_act(versions, pairing)
+    duplicates = [reject for reject in paired.rejects if reject.stage != QUERY_STAGE]
+    no_title = tuple(reject for reject in paired.rejects if reject.stage == QUERY_STAGE)
+    acts, queries = paired.stats["acts"], paired.stats["queries"]
+    counts = ((QUERY_STAGE, "in", acts), (QUERY_STAGE, "out", queries), (QUERY_STAGE, "rejected", len(no_title)))
+    yield Outcome(paired, no_title, counts)
+    yield from duplicates
+
+
+class PairActs(beam.PTransform):
+    """Checked versions -> {"rows": (relpath, row), "rejects": Reject}, by a GroupByKey on the CELEX
+    number: each act's versions meet on one worker, never the whole collection."""
+
+    def __init__(self, pairing: EurlexPairing):
+        super().__init__()
+        self._pairing = pairing
+
+    def expand(self, checked):
+        paired = checked | ApplyToGroups(functools.partial(pair_step, pairing=self._pairing), "pair", key=act_of)
+        return {"rows": paired.ok | "act rows" >> beam.FlatMap(collection_rows), "rejects": paired.rejects}
 
 
 @dataclass(frozen=True)
@@ -222,10 +242,10 @@ class EurlexCollection(beam.PTransform):
         extracted = pbegin | "act files" >> beam.Create(list(build.acts)) | Apply(extract, "extract")
         gate = functools.partial(check_fidelity, min_fidelity=build.min_fidelity, unit=build.pairing.unit)
         checked = extracted.ok | Apply(gate, "fidelity")
-        paired = checked.ok | ApplyToAll(functools.partial(pair_step, pairing=build.pairing), "pair")
-        rows = paired.ok | "rows" >> beam.FlatMap(collection_rows)
+        paired = checked.ok | PairActs(build.pairing)
+        rows = paired["rows"]
         earlier = pbegin | "listing rejects" >> beam.Create(list(build.pre_rejects))
-        rejects = (earlier, extracted.rejects, checked.rejects, paired.rejects) | "all rejects" >> beam.Flatten()
+        rejects = (earlier, extracted.rejects, checked.rejects, paired["rejects"]) | "all rejects" >> beam.Flatten()
         return ((rows, rejects | "reject rows" >> beam.Map(reject_row)) | "all rows" >> beam.Flatten()
                 | WriteTables(build.out_dir, build.expected_files()))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import apache_beam as beam
@@ -32,7 +32,7 @@ class StageCounters:
 
 
 class _ApplyFn(beam.DoFn):
-    def __init__(self, step: Callable[[Any], Any], stage: str):
+    def __init__(self, step: Callable[..., Any], stage: str):
         self._step = step
         self._stage = stage
 
@@ -44,25 +44,30 @@ class _ApplyFn(beam.DoFn):
         self._count_in()
         yield from self._route(self._step(element))
 
-    def _count_in(self) -> None:
-        self._counters.inc(self._stage, "in")
-        self._seen += 1
-        if self._seen % PROGRESS_EVERY == 0:
+    def _count_in(self, n: int = 1) -> None:
+        self._counters.inc(self._stage, "in", n)
+        before, self._seen = self._seen, self._seen + n
+        if before // PROGRESS_EVERY != self._seen // PROGRESS_EVERY:
             _LOG.info("%s: %d items in this worker", self._stage, self._seen)
 
+    def _unpack(self, result) -> tuple[Any, tuple[Reject, ...]]:
+        """An Outcome's value and side rejects, its counters counted; any other result as it is."""
+        if not isinstance(result, Outcome):
+            return result, ()
+        for stage, kind, n in result.counts:
+            self._counters.inc(stage, kind, n)
+        return result.value, result.rejects
+
     def _route(self, result):
-        if isinstance(result, Outcome):
-            for stage, kind, n in result.counts:
-                self._counters.inc(stage, kind, n)
-            for reject in result.rejects:
-                yield beam.pvalue.TaggedOutput(REJECTS, reject)
-            result = result.value
-        if isinstance(result, Reject):
+        value, side_rejects = self._unpack(result)
+        for reject in side_rejects:
+            yield beam.pvalue.TaggedOutput(REJECTS, reject)
+        if isinstance(value, Reject):
             self._counters.inc(self._stage, "rejected")
-            yield beam.pvalue.TaggedOutput(REJECTS, result)
+            yield beam.pvalue.TaggedOutput(REJECTS, value)
         else:
             self._counters.inc(self._stage, "out")
-            yield result
+            yield value
 
 
 class _ExpandFn(_ApplyFn):
@@ -99,26 +104,47 @@ class Expand(Apply):
     fn_class = _ExpandFn
 
 
-class _ApplyToAllFn(_ApplyFn):
+class _GroupFn(_ApplyFn):
     def process(self, element):
-        yield from self._route(self._step(element))
+        key, members = element
+        members = list(members)
+        self._count_in(len(members))
+        rejected = 0
+        for result in self._step(key, members):
+            value, side_rejects = self._unpack(result)
+            for reject in side_rejects:
+                yield beam.pvalue.TaggedOutput(REJECTS, reject)
+            if isinstance(value, Reject):
+                rejected += 1
+                yield beam.pvalue.TaggedOutput(REJECTS, value)
+            else:
+                yield value
+        if rejected > len(members):
+            raise ValueError(f"{self._stage}: {rejected} rejects for a group of {len(members)} (key {key!r})")
+        self._counters.inc(self._stage, "rejected", rejected)
+        self._counters.inc(self._stage, "out", len(members) - rejected)
 
-    def _route(self, result):
-        # A whole-collection step counts its own inputs and outputs through its Outcome.
-        for stage, kind, n in result.counts:
-            self._counters.inc(stage, kind, n)
-        for reject in result.rejects:
-            yield beam.pvalue.TaggedOutput(REJECTS, reject)
-        yield result.value
+
+def _keyed(element: Any, key: Callable[[Any], Any]) -> tuple[Any, Any]:
+    return key(element), element
 
 
-class ApplyToAll(Apply):
-    """Runs a step that needs the whole collection at once (pairing, dedup) on one list.
+class ApplyToGroups(Apply):
+    """Groups the elements by `key` (a GroupByKey, so each group is on one worker, never the whole
+    collection) and runs a pure step on each group: `step(key, members)` yields results.
 
-    The step takes a list and returns an Outcome whose counts say what came in and out.
+    Each member counts once in `{stage}.in`. A result that is a Reject (or an Outcome of one) is a
+    member the step turned away: it counts in `.rejected`, and every other member in `.out`, so
+    `in == out + rejected` whatever values the step makes of the group. An Outcome's side rejects and
+    counters pass through as in Apply.
     """
 
-    fn_class = _ApplyToAllFn
+    fn_class = _GroupFn
+
+    def __init__(self, step: Callable[[Any, list], Iterable[Any]], stage: str, key: Callable[[Any], Any]):
+        super().__init__(step, stage)
+        self._key = key
 
     def expand(self, pcoll):
-        return super().expand(pcoll | f"{self._stage}: gather" >> beam.combiners.ToList())
+        grouped = pcoll | "key" >> beam.Map(_keyed, self._key) | "group" >> beam.GroupByKey()
+        return grouped | "apply" >> beam.ParDo(self.fn_class(self._step, self._stage)).with_outputs(REJECTS, main="ok")

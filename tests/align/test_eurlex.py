@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from clirdata.align.eurlex import CheckedAct, EurlexPairing, act_units, pair_acts
+from clirdata.align.eurlex import CheckedAct, EurlexPairing, act_units, pair_act, pair_acts
 from clirdata.schemas.legal import ActText, FidelityReport, Unit
 
 UNITS = (Unit("rct_1", "recital", "(1) Whereas one."), Unit("art_1", "article", "", "Article 1 Scope"),
@@ -61,3 +63,31 @@ def test_chapter_headings_are_in_the_document_row_and_signatures_in_no_row():
     assert doc.text.startswith("CHAPTER I General provisions\nArticle 1 Scope\n1. First.")
     assert "NAME" not in doc.text and doc.text.endswith("ANNEX I List.")
     assert [u.id for u in act_units(acted, "article")] == ["art_1", "art_5a", "anx_I"]
+
+
+def test_pair_act_keeps_one_version_per_language_whatever_the_order():
+    first, again = act("A", "en"), replace(act("A", "en", title="Another title"), source_uri="mem://zz")
+    pairing = EurlexPairing(langs=("en", "fr"), query_lang="en")
+    for order in ([first, again], [again, first]):
+        paired = pair_act([CheckedAct(a) for a in (*order, act("A", "fr"))], pairing)
+        assert [q["text"] for q in paired.queries["en"]] == ["A title"]  # mem://A_en sorts before mem://zz
+        assert [row["_id"] for row in paired.corpus["en"]] == ["A:doc:en"]
+        assert [(r.source_uri, r.stage, r.reason) for r in paired.rejects] == [("mem://zz", "pair", "duplicate-version")]
+        assert paired.stats == {"versions": 2, "acts": 1, "queries": 1}
+
+
+def test_pair_act_without_a_query_language_version_is_distractors_only():
+    paired = pair_act([CheckedAct(act("B", "fr")), CheckedAct(act("B", "de"))], EurlexPairing())
+    assert paired.queries == {} and paired.qrels == {} and paired.rejects == []
+    assert {lang: [row["_id"] for row in rows] for lang, rows in paired.corpus.items()} == {
+        "de": ["B:doc:de"], "fr": ["B:doc:fr"]}
+    assert paired.stats == {"versions": 2, "acts": 0, "queries": 0}
+
+
+def test_pair_acts_is_the_same_in_any_order():
+    checked = [CheckedAct(act(celex, lang)) for celex in ("B", "A", "C") for lang in ("fr", "en", "de")]
+    pairing = EurlexPairing()
+    forward, backward = pair_acts(checked, pairing), pair_acts(list(reversed(checked)), pairing)
+    assert (forward.corpus, forward.queries, forward.qrels) == (backward.corpus, backward.queries, backward.qrels)
+    assert [row["_id"] for row in forward.corpus["de"]] == ["A:doc:de", "B:doc:de", "C:doc:de"]
+    assert [q["corpus-id"] for q in forward.qrels["en_fr"]] == ["A:doc:fr", "B:doc:fr", "C:doc:fr"]

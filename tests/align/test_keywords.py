@@ -5,18 +5,27 @@ from __future__ import annotations
 import math
 import time
 import tracemalloc
+from dataclasses import replace
+from itertools import combinations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clirdata.align.keywords import (
     DEFAULT_MAX_KEYWORDS,
     DEFAULT_MAX_QUERIES_PER_ARTICLE,
+    Holder,
     PairingOptions,
     combinations_exceed,
+    first_of_id,
     keyword_combinations,
+    keyword_query,
+    pair_article,
     pair_records,
 )
 from clirdata.extractors.erudit import parse_article
+from clirdata.extractors.text import fold_key
 from clirdata.schemas import LangText, Origin, RawItem, Record
 from tests import handmade
 
@@ -210,3 +219,98 @@ def test_duplicate_ids_are_rejected_not_merged():
     records = handmade.records()
     collection = pair_records(records + [records[0]], PairingOptions())
     assert [(r.source_id, r.reason) for r in collection.rejects if r.reason == "duplicate-id"] == [("a1", "duplicate-id")]
+
+
+# --- the per-group functions that Beam runs on each id and each combination ----------------------------
+
+def test_first_of_id_keeps_the_first_by_uri_whatever_the_order():
+    first = replace(handmade.records()[0], source_uri="mem://a0.xml")
+    second = handmade.records()[0]  # mem://a1.xml
+    for order in ([first, second], [second, first]):
+        winner, rejects = first_of_id(order)
+        assert winner is first
+        assert [(r.source_uri, r.stage, r.reason, r.detail) for r in rejects] == [
+            ("mem://a1.xml", "pair", "duplicate-id", "a1 seen before")]
+
+
+def test_pair_article_keyword_mode_gives_documents_and_held_combinations():
+    a1, _, _, a4, _, a6 = handmade.records()
+    paired = pair_article(a1, PairingOptions())
+    assert {lang: [row["_id"] for row in rows] for lang, rows in paired.collection.corpus.items()} == {
+        "fr": ["a1:fr"], "en": ["a1:en"]}
+    # C(4, 3) = 4 combinations of climate, policy, Quebec, forests; keys sorted, surface forms kept.
+    assert [keys for keys, _ in paired.combinations] == [
+        ("climate", "forests", "policy"), ("climate", "forests", "quebec"), ("climate", "policy", "quebec"),
+        ("forests", "policy", "quebec")]
+    assert paired.combinations[2][1] == Holder("a1", ("climate", "policy", "Quebec"), "a1:fr", "a1:en")
+    assert pair_article(a6, PairingOptions()).combinations[0][1].query_doc_id == ""  # a6 has no English text
+    assert (pair_article(a4, PairingOptions()).reason, pair_article(a4, PairingOptions()).stage) == (
+        "no-fr-document", "pair")
+
+
+def test_pair_article_title_mode_keeps_the_document_of_an_article_without_a_title():
+    a1, a6 = handmade.records()[0], handmade.records()[5]
+    asked = pair_article(a1, PairingOptions(mode="title")).collection
+    assert asked.queries == {"en": [{**asked.queries["en"][0], "_id": "title:en:a1",
+                                     "text": "Climate policies and the Quebec forest", "kind": "title"}]}
+    assert asked.qrels == {"en_fr": [{"query-id": "title:en:a1", "corpus-id": "a1:fr", "score": 1}]}
+    unasked = pair_article(a6, PairingOptions(mode="title"))
+    assert [row["_id"] for row in unasked.collection.corpus["fr"]] == ["a6:fr"] and unasked.combinations == ()
+    assert [(r.stage, r.reason) for r in unasked.collection.rejects] == [("title-queries", "no-title")]
+
+
+def test_keyword_query_is_the_first_holders_words_and_every_holder_is_relevant():
+    keys = ("climate", "forests", "policy")
+    a6 = Holder("a6", ("climate", "forests", "policy"), "a6:fr", "")
+    a1 = Holder("a1", ("Climate", "Forests", "Policy"), "a1:fr", "a1:en")
+    collection = keyword_query(keys, [a6, a1], PairingOptions())
+    (query,) = collection.queries["en"]
+    assert (query["text"], query["source_id"], query["kind"]) == ("Climate, Forests, Policy", "a1", "keywords")
+    assert [q["corpus-id"] for q in collection.qrels["en_fr"]] == ["a1:fr", "a6:fr"]
+    assert [q["corpus-id"] for q in collection.qrels["en_en"]] == ["a1:en"]  # a6 has no English document
+    same_language = keyword_query(keys, [a1], PairingOptions("en", "en"))
+    assert list(same_language.qrels) == ["en_en"]
+
+
+VOCABULARY = ("climate", "Climate", "CLIMATE ", "forêts", "forets", "policy", "fire", "water", "a, b")
+
+
+@st.composite
+def articles(draw) -> list[Record]:
+    """A few articles, ids and uris drawn from small sets so that duplicates happen, keywords folding together."""
+    result = []
+    for _ in range(draw(st.integers(0, 8))):
+        source_id = draw(st.sampled_from(["a", "b", "c", "d", "e"]))
+        keywords = tuple(draw(st.lists(st.sampled_from(VOCABULARY), max_size=6)))
+        fr = LangText(title=draw(st.sampled_from(["", "Titre"])), abstract=draw(st.sampled_from(["", "Résumé."])))
+        en = LangText(title=draw(st.sampled_from(["", "Title"])), abstract="Abstract.", keywords=keywords)
+        uri = f"mem://{source_id}-{draw(st.integers(0, 2))}.xml"
+        result.append(Record("erudit", source_id, uri, draw(st.sampled_from(["0", "1"])), "test", "fr",
+                             {"fr": fr, "en": en}))
+    return result
+
+
+@given(articles(), st.randoms(use_true_random=False), st.integers(1, 3))
+def test_pairing_is_order_free_balanced_and_relevance_is_keyword_containment(records, rng, k):
+    options = PairingOptions(k=k, max_keywords=5)
+    collection = pair_records(records, options)
+    shuffled = list(records)
+    rng.shuffle(shuffled)
+    again = pair_records(shuffled, options)
+    assert (again.corpus, again.queries, again.qrels) == (collection.corpus, collection.queries, collection.qrels)
+    assert sorted(map(repr, again.rejects)) == sorted(map(repr, collection.rejects))
+    assert_balanced(collection)
+    # Relevance worked out independently: each document's k-sets of folded keywords, inverted.
+    kept = {row["source_id"] for row in collection.corpus["fr"]}
+    holders: dict[frozenset, set] = {}
+    for source_id in kept:
+        winner = min((r for r in records if r.source_id == source_id),
+                     key=lambda r: (r.source_uri, r.sha256, repr(r)))
+        folded = {fold_key(word) for word in winner.texts["en"].keywords} - {""}
+        for combo in combinations(sorted(folded), k):
+            holders.setdefault(frozenset(combo), set()).add(f"{source_id}:fr")
+    relevant: dict[str, set] = {}
+    for qrel in collection.qrels["en_fr"]:
+        relevant.setdefault(qrel["query-id"], set()).add(qrel["corpus-id"])
+    assert len(collection.queries["en"]) == len(holders) == len(relevant)
+    assert sorted(map(sorted, relevant.values())) == sorted(map(sorted, holders.values()))

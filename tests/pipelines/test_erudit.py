@@ -5,17 +5,28 @@ from __future__ import annotations
 import json
 import tarfile
 import zipfile
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
+import apache_beam as beam
 import datasets
 import pyarrow.parquet as pq
 import pytest
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline  # not a pytest class
+from apache_beam.testing.util import assert_that, equal_to
 
-from clirdata.align.keywords import PairingOptions
-from clirdata.pipelines.erudit import EruditBuild, run_erudit
+from clirdata.align.keywords import PairingOptions, pair_article, pair_records
+from clirdata.pipelines.erudit import EruditBuild, KeywordQueries, PairArticles, SynthesisPassages, run_erudit
 from clirdata.pipelines.runner import make_options
 from clirdata.pipelines.sources import list_inputs
+from clirdata.pipelines.synthesize import SynthesisRun
+from clirdata.pipelines.writers import collection_rows
+from clirdata.schemas import Record, Reject
+from clirdata.synthesis.synthesize import SynthesisConfig
 from tests import handmade
+from tests.align.test_keywords import article_with_keywords
+from tests.pipelines.test_steps import run_counted
 
 BAD_FILES = {
     "bad1.xml": b"<article idproprio='bad1'><liminaire><grtitre><titre>x</grtitre></liminaire></article>",
@@ -149,3 +160,93 @@ def test_title_mode(tmp_path):
                                  "queries/en.parquet": 4, "rejects.parquet": 2}
     # a6 has no English title: its French document stays (a distractor), its missing query is counted.
     assert manifest["stages"][-1] == {"name": "title-queries", "in": 5, "out": 4, "rejected": 1, "balanced": True}
+
+
+# --- pairing as Beam transforms, grouped by id and by combination, against the pure function ----------
+
+def pairing_records() -> list[Record]:
+    """The hand-made articles, plus a second a1 (whose uri sorts first, so it is the one that stays), an
+    article with 2,000 keywords, and repairs to tally on a2 and on the a1 that goes."""
+    records = handmade.records()
+    first_a1 = replace(records[0], source_uri="mem://a0.xml", texts={
+        **records[0].texts, "fr": replace(records[0].texts["fr"], title="Le premier a1")})
+    records[0] = replace(records[0], repairs=("mojibake:abstract:en",))
+    records[1] = replace(records[1], repairs=("mojibake:title:fr", "mojibake:abstract:fr"))
+    return [*records, first_a1, article_with_keywords(2_000, "h1")]
+
+
+def test_pairing_by_groups_matches_the_hand_worked_collection_and_counts():
+    records = pairing_records()
+
+    def build(pipeline):
+        paired = pipeline | beam.Create(records) | PairArticles(PairingOptions("en", "fr", "keywords", 3))
+        assert_that(paired["rows"], equal_to(list(collection_rows(pair_records(records, PairingOptions())))),
+                    label="rows as the pure function's")
+        queries = (paired["rows"] | beam.Filter(lambda pair: pair[0] == "queries/en.parquet")
+                   | beam.Map(lambda pair: pair[1]["text"]))
+        assert_that(queries, equal_to(list(handmade.EXPECTED_QUERIES)), label="queries by hand")
+        titles = (paired["rows"] | beam.Filter(lambda pair: pair[1].get("_id") == "a1:fr")
+                  | beam.Map(lambda pair: pair[1]["title"]))
+        assert_that(titles, equal_to(["Le premier a1"]), label="the a1 whose uri sorts first")
+        assert_that(paired["rejects"] | beam.Map(lambda r: (r.source_uri, r.stage, r.reason)),
+                    equal_to([("mem://a1.xml", "pair", "duplicate-id"), ("mem://a4.xml", "pair", "no-fr-document"),
+                              ("mem://h1.xml", "pair", "too-many-keywords")]), label="rejects")
+
+    counters = run_counted(build)
+    assert counters["pair"] == {"in": 8, "out": 5, "rejected": 3}
+    assert counters["license"] == {"CC BY 4.0": 5}
+    assert counters["repairs"] == {"mojibake": 3}  # the rejected duplicate's repair is tallied, as before
+
+
+@pytest.mark.parametrize("options", [PairingOptions("en", "fr", "title"), PairingOptions("en", "en", "keywords", 3),
+                                     PairingOptions("en", "fr", "keywords", 2, max_keywords=3)],
+                         ids=["title", "same-language", "pairs-capped"])
+def test_pairing_by_groups_gives_the_pure_functions_rows_rejects_and_counts(options):
+    records = pairing_records()
+    pure = pair_records(records, options)
+
+    def build(pipeline):
+        paired = pipeline | beam.Create(records) | PairArticles(options)
+        assert_that(paired["rows"], equal_to(list(collection_rows(pure))), label="rows")
+        assert_that(paired["rejects"], equal_to(pure.rejects), label="rejects")
+
+    counters = run_counted(build)
+    by_stage = Counter(reject.stage for reject in pure.rejects)
+    assert counters["pair"] == {"in": pure.stats["records"], "out": pure.stats["documents"],
+                                "rejected": by_stage["pair"]}
+    if options.mode == "title":  # by hand: a6 has no English title; a1, a2, a3, a5 and h1 (no cap here) are asked
+        assert counters["title-queries"] == {"in": 6, "out": 5, "rejected": 1} == {
+            "in": pure.stats["documents"], "out": pure.stats["queries"], "rejected": by_stage["title-queries"]}
+    else:
+        assert "title-queries" not in counters
+
+
+def test_keyword_queries_group_by_combination():
+    options = PairingOptions()
+    articles = [paired for record in handmade.records()
+                if not isinstance(paired := pair_article(record, options), Reject)]
+    expected = []
+    for relpath, row in collection_rows(pair_records(handmade.records(), options)):
+        if not relpath.startswith("corpus/"):
+            expected.append((relpath, row))
+
+    with BeamTestPipeline(options=make_options([])) as pipeline:
+        rows = pipeline | beam.Create(articles) | KeywordQueries(options)
+        assert_that(rows, equal_to(expected))
+        relevant = (rows | beam.Filter(lambda pair: pair[0] == "qrels/en_fr.parquet")
+                    | beam.Map(lambda pair: pair[1]["corpus-id"].split(":")[0]))
+        assert_that(relevant | beam.combiners.Count.PerElement(),  # by hand: a1 in 4 queries, a6 in 4, ...
+                    equal_to([("a1", 4), ("a2", 1), ("a3", 1), ("a6", 4)]), label="queries per document")
+
+
+@pytest.mark.parametrize("max_docs, expected", [(2, ["a1:fr", "a2:fr"]), (None, ["a1:fr", "a2:fr", "a3:fr",
+                                                                                  "a5:fr", "a6:fr"])])
+def test_synthesis_passages_are_the_first_documents_by_id(max_docs, expected):
+    options = PairingOptions()
+    articles = [paired for record in reversed(handmade.records())
+                if not isinstance(paired := pair_article(record, options), Reject)]
+    run_spec = SynthesisRun("llamacpp", "model.gguf", "fr", SynthesisConfig(), "/nonexistent", max_docs=max_docs)
+    with BeamTestPipeline(options=make_options([])) as pipeline:
+        passages = pipeline | beam.Create(articles) | SynthesisPassages(run_spec)
+        assert_that(passages | beam.Map(lambda p: (p.doc_id, p.lang, p.source_id)),
+                    equal_to([(doc_id, "fr", doc_id.split(":")[0]) for doc_id in expected]))

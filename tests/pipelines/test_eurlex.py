@@ -5,20 +5,28 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
+import apache_beam as beam
 import datasets
 import pyarrow.parquet as pq
 import pytest
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline  # not a pytest class
+from apache_beam.testing.util import assert_that, equal_to
 from click.testing import CliRunner
 
-from clirdata.align.eurlex import EurlexPairing
+from clirdata.align.eurlex import CheckedAct, EurlexPairing, pair_acts
 from clirdata.cli import cli
 from clirdata.extractors.eurlex_html import parse_act_html
-from clirdata.pipelines.eurlex import ActFiles, EurlexBuild, extract_act, list_act_files, run_eurlex
+from clirdata.pipelines.eurlex import ActFiles, EurlexBuild, PairActs, extract_act, list_act_files, run_eurlex
+from clirdata.pipelines.manifest import stage_counters
 from clirdata.pipelines.runner import make_options
+from clirdata.pipelines.writers import collection_rows
 from clirdata.schemas import Reject
+from clirdata.schemas.legal import FidelityReport
 from tests import pdfgen
+from tests.align.test_eurlex import act as hand_act
 from tests.conftest import Reply, shared_fixture
 from tests.extractors.test_eurlex_html import ACT_BY_ACT, ACT_BY_ACT_TITLE
 
@@ -229,3 +237,32 @@ def test_file_names_are_matched_in_any_case_and_only_once_per_version(tmp_path):
     assert sorted((Path(r.source_uri).name, r.stage, r.reason) for r in rejects) == [
         (".32016R0679_DE.html", "list", "unrecognised-name"), ("32016R0679_EL.html", "list", "unreadable"),
         ("32016R0679_FR.htm", "list", "duplicate"), ("x_EN.txt", "list", "unrecognised-name")]
+
+
+# --- pairing grouped by CELEX, against the pure function ---------------------------------------------
+
+def test_pairing_by_celex_gives_the_pure_functions_rows_rejects_and_counts():
+    report = FidelityReport(lcs=0.99, overlap_f1=1.0, order=1.0, fidelity=1.0)
+    second_en = replace(hand_act("A", "en"), source_uri="mem://zz-A_en-again", title="Another title")
+    checked = [CheckedAct(hand_act("A", "en"), report, 2, (("doc", 0.99, 1.0),)), CheckedAct(hand_act("A", "el")),
+               CheckedAct(second_en),                                               # A in English twice
+               CheckedAct(hand_act("B", "el")),                                     # B: no English version
+               CheckedAct(hand_act("C", "en", title="")), CheckedAct(hand_act("C", "el")),  # C: no title to ask
+               CheckedAct(hand_act("D", "el"))]
+    pairing = EurlexPairing(langs=("en", "el"), query_lang="en")
+    pure = pair_acts(checked, pairing)
+    pipeline = BeamTestPipeline(options=make_options([]))
+    paired = pipeline | beam.Create(checked) | PairActs(pairing)
+    assert_that(paired["rows"], equal_to(list(collection_rows(pure))), label="rows")
+    assert_that(paired["rejects"] | beam.Map(lambda r: (r.source_uri, r.stage, r.reason)),
+                equal_to([("mem://zz-A_en-again", "pair", "duplicate-version"),
+                          ("mem://C_en", "title-queries", "no-title")]), label="rejects")
+    queries = paired["rows"] | beam.Filter(lambda pair: pair[0].startswith("queries/")) | beam.Map(lambda p: p[1])
+    assert_that(queries | beam.Map(lambda q: (q["_id"], q["text"])), equal_to([("A:title:en", "A title")]),
+                label="the first English version's title")
+    result = pipeline.run()
+    result.wait_until_finish()
+    counters = stage_counters(result)
+    assert counters["pair"] == {"in": 7, "out": 6, "rejected": 1}
+    assert counters["title-queries"] == {"in": 2, "out": 1, "rejected": 1}  # A and C have English versions
+    assert pure.stats == {"records": 7, "documents": 6, "queries": 1, "acts": 2}
