@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 
 import apache_beam as beam
-import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from clirdata.align.eurlex import QUERY_STAGE, CheckedAct, EurlexPairing, act_of, act_units, pair_act
@@ -25,7 +24,7 @@ from clirdata.pipelines.manifest import build_manifest, stage_list, write_card_a
 from clirdata.pipelines.runner import prepare_out_dir, run
 from clirdata.pipelines.sources import TooLarge, read_bounded
 from clirdata.pipelines.steps import Apply, ApplyToGroups
-from clirdata.pipelines.writers import WriteTables, collection_rows, reject_row
+from clirdata.pipelines.writers import WriteTables, collection_rows, read_split, reject_row
 from clirdata.schemas import Outcome, Reject
 from clirdata.schemas.legal import ActText, PdfText
 
@@ -255,14 +254,13 @@ def score_stats(out_dir: str, langs: tuple[str, ...]) -> dict[str, dict]:
     scores: dict[str, dict[str, list[float]]] = {lang: {"lcs": [], "fidelity": []} for lang in langs}
     seen = set()
     for lang in langs:
-        for row in pq.read_table(FileSystems.join(out_dir, f"corpus/{lang}.parquet"),
-                                 columns=["source_id", "lcs", "fidelity"]).to_pylist():
+        for row in read_split(out_dir, f"corpus/{lang}", columns=["source_id", "lcs", "fidelity"]).to_pylist():
             if row["fidelity"] is not None and (row["source_id"], lang) not in seen:
                 seen.add((row["source_id"], lang))
                 scores[lang]["lcs"].append(row["lcs"])
                 scores[lang]["fidelity"].append(row["fidelity"])
     rejected = {lang: 0 for lang in langs}
-    for row in pq.read_table(FileSystems.join(out_dir, "rejects.parquet")).to_pylist():
+    for row in read_split(out_dir, "rejects").to_pylist():
         if row["reason"] == "low-fidelity":
             lang = _NAME.match(row["source_uri"].rsplit("/", 1)[-1])["lang"].lower()
             detail = json.loads(row["detail"])

@@ -14,7 +14,6 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from clirdata.align.keywords import Collection
 from clirdata.pipelines.manifest import (
     read_manifest,
     stage_list,
@@ -112,11 +111,6 @@ class Synthesize(beam.PTransform):
                 | "batches" >> beam.BatchElements(min_batch_size=self._run.batch_size,
                                                   max_batch_size=self._run.batch_size)
                 | "generate" >> beam.ParDo(_SynthesizeFn(self._run)).with_outputs(REJECTS, main="ok"))
-
-
-def collection_passages(collection: Collection, run_spec: SynthesisRun) -> list[Passage]:
-    """The passages of a freshly paired collection, for `build ... --synthesize`."""
-    return select_passages(collection.corpus.get(run_spec.doc_lang, []), run_spec.max_docs)
 
 
 def synthesis_summary(counters: dict[str, dict[str, int]], run_spec: SynthesisRun) -> dict:
