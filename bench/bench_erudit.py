@@ -10,7 +10,7 @@ growth        the build (and with --with-loop the plain loop) at N = 10,000 and 
               (250,000 for the aim "under 5 minutes on the 2-core machine"): wall time, peak RSS, articles/s
               per N and how each grows with N. Generates what is missing under --data, after printing its cost.
 pairing       keyword queries and qrels at CLIRudit's size (16,389 documents): `pair_records` in one process,
-              and the pipeline's Beam pairing path (PairArticles) on the in-process runner, one worker.
+              and the pipeline's Beam pairing path (the pair step, then MakeRows) on the in-process runner, one worker.
 
 Every measured command runs in a subprocess, as a user runs it (the `clirdata` script, `python
 bench/plain_loop.py`): the wall time includes starting Python, Beam and the language models, and the
@@ -451,20 +451,25 @@ def clirudit_sized_records(documents: int = CLIRUDIT_DOCUMENTS, seed: int = 0) -
 
 
 def beam_pairing_rows(records: list[Record], options: PairingOptions) -> int:
-    """Run the pipeline's pairing path (PairArticles) over `records` on the in-process runner, one worker;
-    returns the rows it made. Beam is imported here so that the other modes' parent process stays small."""
+    """Run the pipeline's pairing path (the pair step, then MakeRows with its keyword regroup) over `records`
+    on the in-process runner, one worker; returns the rows it made. Beam is imported here so that the other
+    modes' parent process stays small."""
     import apache_beam as beam
     from apache_beam.metrics.metric import MetricsFilter
 
-    from clirdata.pipelines.erudit import PairArticles
+    from clirdata.pipelines.build import MakeRows, RunSteps
     from clirdata.pipelines.runner import make_options
+    from clirdata.sources.erudit import EruditSource
+
+    source = EruditSource(pairing=options)
 
     def count(row):
         beam.metrics.Metrics.counter("bench", "rows").inc()
         return row
 
     pipeline = beam.Pipeline(options=make_options([], 1))
-    _ = (pipeline | beam.Create(records) | PairArticles(options))["rows"] | beam.Map(count)
+    paired = (pipeline | beam.Create(records) | RunSteps(source.steps()[-1:]))["ok"]
+    _ = paired | MakeRows(source) | beam.Map(count)
     result = pipeline.run()
     result.wait_until_finish()
     counters = result.metrics().query(MetricsFilter().with_name("rows"))["counters"]

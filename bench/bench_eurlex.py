@@ -26,8 +26,9 @@ from pdfminer.pdfpage import PDFPage  # noqa: E402
 
 from clirdata.align.eurlex import EurlexPairing  # noqa: E402
 from clirdata.extractors.eurlex_html import parse_act_html  # noqa: E402
-from clirdata.pipelines.eurlex import EurlexBuild, list_act_files, run_eurlex  # noqa: E402
+from clirdata.pipelines.build import Build, run_build  # noqa: E402
 from clirdata.pipelines.runner import make_options  # noqa: E402
+from clirdata.sources.eurlex import EurlexSource  # noqa: E402
 from tests import pdfgen  # noqa: E402
 
 GDPR = REPO.parent / "shared" / "fixtures" / "real" / "eurlex" / "html" / "gdpr_32016R0679_L_2016119EN.01000101.xhtml"
@@ -51,11 +52,11 @@ def pdfminer_alone(folder: Path) -> int:
 
 
 def pipeline(folder: Path) -> None:
-    acts, rejects, seen = list_act_files(str(folder), ("en",))
+    source = EurlexSource(location=str(folder), pairing=EurlexPairing(langs=("en",), query_lang="en"))
     with tempfile.TemporaryDirectory() as out:
-        build = EurlexBuild(out_dir=out, acts=tuple(acts), pairing=EurlexPairing(langs=("en",), query_lang="en"))
-        manifest = run_eurlex(build, make_options([]), "bench", {"location": str(folder)}, [])
-        assert manifest["stages"][2]["rejected"] == 0, manifest["stages"]  # every faithful PDF passes
+        manifest = run_build(Build(source, out), source.prepare(), make_options([]), "bench")
+        fidelity = next(stage for stage in manifest["stages"] if stage["name"] == "fidelity")
+        assert fidelity["rejected"] == 0, manifest["stages"]  # every faithful PDF passes
 
 
 def main() -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from clirdata.checks.fidelity import fidelity, lexical_content_score, overlap_f1  # noqa: E402
 from clirdata.extractors.eurlex_html import parse_act_html  # noqa: E402
-from clirdata.extractors.lcs import fidelity, lexical_content_score, overlap_f1  # noqa: E402
 from clirdata.extractors.pdf import extract_pdf_text  # noqa: E402
 from clirdata.schemas.legal import ActText, PdfText  # noqa: E402
 from tests import pdfgen  # noqa: E402

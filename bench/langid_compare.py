@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from clirdata.extractors import langid  # noqa: E402
+from clirdata.checks import langid  # noqa: E402
 
 DATA = HERE / "data" / "langid_titles.tsv"
 ERUDIT = REPO.parent / "shared" / "fixtures" / "real" / "erudit" / "article"
@@ -353,7 +353,7 @@ CHECK_STAGE_CHILD = """
 import hashlib, json, sys, time
 from pathlib import Path
 from clirdata.extractors.erudit import parse_article
-from clirdata.extractors.language_check import check_record
+from clirdata.checks.language import check_record
 from clirdata.schemas import Origin, RawItem, Record
 paths = sorted(Path(sys.argv[1]).glob('*.xml'))
 parsed = [parse_article(RawItem(Origin('erudit', str(p)), p.read_bytes())) for p in paths]

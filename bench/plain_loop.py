@@ -74,7 +74,7 @@ def parsed_records(paths: list[Path], rejects: list[Reject]) -> list[Record]:
 
 
 def table_rows(collection: Collection, rejects: list[Reject]) -> Iterator[tuple[str, str, list[dict]]]:
-    """(relpath, table, rows) of every split, shaped as `clirdata.pipelines.writers.collection_rows` makes them."""
+    """(relpath, table, rows) of every split, shaped as `clirdata.align.keywords.Collection.rows` makes them."""
     for table, splits in (("corpus", collection.corpus), ("queries", collection.queries),
                           ("qrels", collection.qrels)):
         for split, rows in splits.items():

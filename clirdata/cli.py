@@ -17,7 +17,6 @@ import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -62,7 +61,7 @@ class FiniteFloat(click.FloatRange):
 
 
 def _check_language(value: str) -> str:
-    from clirdata.extractors.langid import is_supported
+    from clirdata.checks.langid import is_supported
 
     if not re.fullmatch(r"[a-z]{2}", value) or not is_supported(value):
         raise click.BadParameter(f"{value!r} is not a lower-case ISO 639-1 code that the language detector "
@@ -182,7 +181,7 @@ def _print_summary(manifest: dict, out_dir: str) -> None:
         stages.add_row(stage["name"], str(stage["in"]), str(stage["out"]), str(stage["rejected"]),
                        "yes" if stage["balanced"] else "NO")
     _console.print(stages)
-    from clirdata.pipelines.writers import read_split, split_files
+    from clirdata.readers.splits import read_split, split_files
 
     if split_files(out_dir, "rejects"):
         rejects = read_split(out_dir, "rejects", columns=["stage", "reason"]).to_pylist()
@@ -293,29 +292,89 @@ def build() -> None:
     """Build a collection from a source."""
 
 
+def article_options(command):
+    """The pairing options of article-metadata sources (CLIRudit style), shared by `build erudit` and `build oai`."""
+    options = [
+        click.option("--query-lang", default="en", show_default=True, callback=_language,
+                     help="Language of the queries (ISO 639-1)."),
+        click.option("--doc-lang", default="fr", show_default=True, callback=_language,
+                     help="Language of the documents (ISO 639-1)."),
+        click.option("--query-mode", type=click.Choice(["keywords", "title"]), default="keywords", show_default=True,
+                     help="keywords: CLIRudit's k-keyword combinations; title: the article's title."),
+        click.option("-k", "--keywords-per-query", "k", type=click.IntRange(1, 10), default=3, show_default=True,
+                     help="Keywords per query in keywords mode."),
+        click.option("--max-keywords", type=click.IntRange(1, 10_000), default=DEFAULT_MAX_KEYWORDS,
+                     show_default=True,
+                     help="An article with more query-language keywords than this is rejected (keywords mode)."),
+        click.option("--max-queries-per-article", type=click.IntRange(1, 1_000_000),
+                     default=DEFAULT_MAX_QUERIES_PER_ARTICLE, show_default=True,
+                     help="An article whose keywords make more k-combinations than this is rejected (keywords mode)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def oai_options(command):
+    """The OAI-PMH request options, shared by `build oai` and `build erudit --oai-url`."""
+    options = [
+        click.option("--set", "set_spec", callback=_set_spec, help="OAI-PMH set, e.g. erudit.revue.ritpu."),
+        click.option("--from", "from_date", callback=_oai_date, help="OAI-PMH from date (YYYY-MM-DD)."),
+        click.option("--until", "until_date", callback=_oai_date, help="OAI-PMH until date (YYYY-MM-DD)."),
+        click.option("--oai-delay", type=FiniteFloat(min=0), default=1.0, show_default=True,
+                     help="Seconds between OAI-PMH requests."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _pairing(query_lang: str, doc_lang: str, query_mode: str, k: int, max_keywords: int,
+             max_queries_per_article: int):
+    from clirdata.align.keywords import PairingOptions
+
+    try:
+        return PairingOptions(query_lang=query_lang, doc_lang=doc_lang, mode=query_mode, k=k,
+                              max_keywords=max_keywords, max_queries_per_article=max_queries_per_article)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+
+
+def _oai_request(url: str, set_spec: str | None, from_date: str | None, until_date: str | None, source: str):
+    from clirdata.readers.oai import OaiRequest
+
+    if from_date and until_date and (len(from_date) != len(until_date) or from_date > until_date):
+        raise click.UsageError("--from must not be after --until, and both must have the same granularity")
+    return OaiRequest(url, set_spec=set_spec, from_date=from_date, until_date=until_date, source=source)
+
+
+def _build(ctx: click.Context, build_spec, prepared, *, overwrite: bool, workers: int | None,
+           inputs: int | None = None, inputs_per_worker: int | None = None, announce: str = "", prepare_in_lock=None):
+    """Run `build_spec` (a pipelines.build.Build) while holding OUT, print the summary, exit as documented.
+
+    `prepared` is the source's Prepared, or None when `prepare_in_lock()` must make it under the lock (a download).
+    """
+    from clirdata.pipelines.build import run_build
+
+    options = _beam_options(ctx, workers, inputs, inputs_per_worker)
+    command = _command(ctx)
+    with _claimed(build_spec.out_dir, build_spec.expected_files(), overwrite=overwrite, command=command):
+        if prepared is None:
+            prepared = prepare_in_lock()
+        if announce:
+            _console.print(announce)
+        with _console.status("Building (Beam pipeline running)..."):
+            manifest = run_build(build_spec, prepared, options, command)
+    _finish(manifest, build_spec.out_dir)
+
+
 @build.command("erudit")
 @click.argument("input_path", metavar="[INPUT]", required=False)
 @out_option
-@click.option("--query-lang", default="en", show_default=True, callback=_language,
-              help="Language of the queries (ISO 639-1).")
-@click.option("--doc-lang", default="fr", show_default=True, callback=_language,
-              help="Language of the documents (ISO 639-1).")
-@click.option("--query-mode", type=click.Choice(["keywords", "title"]), default="keywords", show_default=True,
-              help="keywords: CLIRudit's k-keyword combinations; title: the article's title.")
-@click.option("-k", "--keywords-per-query", "k", type=click.IntRange(1, 10), default=3, show_default=True,
-              help="Keywords per query in keywords mode.")
-@click.option("--max-keywords", type=click.IntRange(1, 10_000), default=DEFAULT_MAX_KEYWORDS, show_default=True,
-              help="An article with more query-language keywords than this is rejected (keywords mode).")
-@click.option("--max-queries-per-article", type=click.IntRange(1, 1_000_000),
-              default=DEFAULT_MAX_QUERIES_PER_ARTICLE, show_default=True,
-              help="An article whose keywords make more k-combinations than this is rejected (keywords mode).")
+@article_options
 @click.option("--oai-url", callback=_http_url, help="Harvest this OAI-PMH endpoint instead of reading files "
                                                     "(Érudit: https://oai.erudit.org/oai/request).")
-@click.option("--set", "set_spec", callback=_set_spec, help="OAI-PMH set, e.g. erudit.revue.ritpu.")
-@click.option("--from", "from_date", callback=_oai_date, help="OAI-PMH from date (YYYY-MM-DD).")
-@click.option("--until", "until_date", callback=_oai_date, help="OAI-PMH until date (YYYY-MM-DD).")
-@click.option("--oai-delay", type=FiniteFloat(min=0), default=1.0, show_default=True,
-              help="Seconds between OAI-PMH requests.")
+@oai_options
 @workers_option(ERUDIT_INPUTS_PER_WORKER, "with --oai-url or --synthesize")
 @click.option("--synthesize", "with_synthesis", is_flag=True,
               help="Also write LLM queries for the documents, in the same pipeline (options below).")
@@ -325,50 +384,76 @@ def build_erudit(ctx: click.Context, input_path: str | None, out_dir: str, overw
                  doc_lang: str, query_mode: str, k: int, max_keywords: int, max_queries_per_article: int,
                  oai_url: str | None, set_spec: str | None, from_date: str | None, until_date: str | None,
                  oai_delay: float, workers: int | None, with_synthesis: bool, **synthesis: object) -> None:
-    """Build a CLIRudit-style collection from Érudit article XML or an OAI-PMH endpoint.
+    """Build a CLIRudit-style collection from Érudit article XML or Érudit's OAI-PMH endpoint.
 
     INPUT is a directory, a glob, or a .zip / .tar / .tar.gz / .tar.bz2 / .tar.xz of Érudit Article XML
     files (.xml, or .xml.gz / .xml.bz2 / .xml.xz). With neither INPUT nor --oai-url, the embedded sample
-    of fictional articles is built. A bad input is a reject row; the build goes on.
+    of fictional articles is built. A bad input is a reject row; the build goes on. Any other OAI-PMH
+    repository: `clirdata build oai`.
     """
-    from clirdata.align.keywords import PairingOptions
-    from clirdata.extractors.oai import OaiRequest
-    from clirdata.pipelines.erudit import EruditBuild, run_erudit
-    from clirdata.pipelines.sources import list_inputs
+    from clirdata.pipelines.build import Build
+    from clirdata.readers.oai import HarvestOptions
+    from clirdata.sources.erudit import NAME, EruditSource
 
     if input_path and oai_url:
         raise click.UsageError("give INPUT or --oai-url, not both")
-    if from_date and until_date and (len(from_date) != len(until_date) or from_date > until_date):
-        raise click.UsageError("--from must not be after --until, and both must have the same granularity")
-    try:
-        pairing = PairingOptions(query_lang=query_lang, doc_lang=doc_lang, mode=query_mode, k=k,
-                                 max_keywords=max_keywords, max_queries_per_article=max_queries_per_article)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from error
-    oai = (OaiRequest(oai_url, set_spec=set_spec, from_date=from_date, until_date=until_date, source="erudit")
-           if oai_url else None)
-    inputs: tuple = ()
-    location = ""
-    if not oai:
-        location = input_path or str(sample_dir("erudit"))
-        inputs = tuple(list_inputs(location))
-        if not inputs:
-            raise click.UsageError(f"no XML files found at {location}")
+    pairing = _pairing(query_lang, doc_lang, query_mode, k, max_keywords, max_queries_per_article)
+    oai = _oai_request(oai_url, set_spec, from_date, until_date, NAME) if oai_url else None
+    location = "" if oai else input_path or str(sample_dir("erudit"))
+    source = EruditSource(out_dir=out_dir, pairing=pairing, location=location, oai=oai,
+                          oai_options=HarvestOptions(delay_s=oai_delay))
+    prepared = source.prepare()
+    if not oai and not prepared.seeds:
+        raise click.UsageError(f"no XML files found at {location}")
     run_spec = _synthesis_run(doc_lang, query_lang, **synthesis) if with_synthesis else None
-    build_spec = EruditBuild(out_dir=out_dir, pairing=pairing, inputs=inputs, oai=oai, oai_delay_s=oai_delay,
-                             input_location="" if oai else location, synthesis=run_spec)
     # An OAI-PMH harvest's size is unknown; with --synthesize each process would load its own model.
     sized = not oai and not with_synthesis
-    options = _beam_options(ctx, workers, len(inputs) if sized else None, ERUDIT_INPUTS_PER_WORKER)
-    command = _command(ctx)
-    with _claimed(out_dir, build_spec.expected_files(), overwrite=overwrite, command=command):
-        if oai:
-            _console.print(f"Harvesting {oai_url} (set {set_spec or 'all'})")
-        else:
-            _console.print(f"Reading {len(inputs)} input(s) from {location}")
-        with _console.status("Building (Beam pipeline running)..."):
-            manifest = run_erudit(build_spec, options, command)
-    _finish(manifest, out_dir)
+    announce = (f"Harvesting {oai_url} (set {set_spec or 'all'})" if oai
+                else f"Reading {len(prepared.seeds)} input(s) from {location}")
+    _build(ctx, Build(source, out_dir, run_spec), prepared, overwrite=overwrite, workers=workers,
+           inputs=len(prepared.seeds) if sized else None, inputs_per_worker=ERUDIT_INPUTS_PER_WORKER,
+           announce=announce)
+
+
+@build.command("oai")
+@click.argument("url", callback=_http_url)
+@out_option
+@click.option("--source", "source_name", help="The name the rows and the card give the repository "
+                                               "(default: its Identify repositoryName).")
+@article_options
+@oai_options
+@workers_option(None)
+@click.option("--synthesize", "with_synthesis", is_flag=True,
+              help="Also write LLM queries for the documents, in the same pipeline (options of `synthesize`).")
+@synthesis_options
+@click.pass_context
+def build_oai(ctx: click.Context, url: str, out_dir: str, overwrite: bool, source_name: str | None, query_lang: str,
+              doc_lang: str, query_mode: str, k: int, max_keywords: int, max_queries_per_article: int,
+              set_spec: str | None, from_date: str | None, until_date: str | None, oai_delay: float,
+              workers: int | None, with_synthesis: bool, **synthesis: object) -> None:
+    """Build a CLIRudit-style collection from any OAI-PMH repository that serves oai_dc (HAL, SciELO, OJS).
+
+    URL is the repository's OAI-PMH endpoint. Keyword queries come from `dc:subject` elements in the query
+    language (by `xml:lang`), title queries from `dc:title`; documents are the titles and abstracts
+    (`dc:description`) in the document language. Licences come from `dc:rights` (Creative Commons URLs
+    become `CC BY 4.0`).
+    """
+    from clirdata.pipelines.build import Build
+    from clirdata.readers.oai import HarvestOptions
+    from clirdata.sources.oai import NoRepositoryName, OaiSource
+
+    if source_name is not None and not source_name.strip():
+        raise click.BadParameter("an empty name", param_hint="--source")
+    pairing = _pairing(query_lang, doc_lang, query_mode, k, max_keywords, max_queries_per_article)
+    request = _oai_request(url, set_spec, from_date, until_date, (source_name or "").strip())
+    source = OaiSource(out_dir=out_dir, pairing=pairing, request=request, oai_options=HarvestOptions(delay_s=oai_delay))
+    run_spec = _synthesis_run(doc_lang, query_lang, **synthesis) if with_synthesis else None
+    try:
+        source = source.named()
+    except NoRepositoryName as error:
+        raise CannotStart(str(error)) from error
+    _build(ctx, Build(source, out_dir, run_spec), source.prepare(), overwrite=overwrite, workers=workers,
+           announce=f"Harvesting {source.request.source} at {url} (set {set_spec or 'all'})")
 
 
 def _langs(value: str) -> tuple[str, ...]:
@@ -379,39 +464,12 @@ def _langs(value: str) -> tuple[str, ...]:
 
 
 def _celex_numbers(celex_list) -> list[str]:
-    from clirdata.extractors.eurlex_fetch import read_celex_list
+    from clirdata.readers.eurlex import read_celex_list
 
     try:
         return read_celex_list(celex_list.read())
     except ValueError as error:
         raise click.UsageError(str(error)) from error
-
-
-def _download(numbers: list[str], codes: tuple[str, ...], download_dir: str, base_url: str, delay: float):
-    """Fetch the acts' HTML and PDF; returns the download stage and its rejects."""
-    from clirdata.extractors.eurlex_fetch import download_all, plan_downloads
-    from clirdata.schemas import Reject
-
-    downloads = plan_downloads(numbers, codes)
-    _console.print(f"Fetching {len(downloads)} files for {len(numbers)} acts into {download_dir}")
-    results = list(download_all(downloads, Path(download_dir), base_url=base_url, delay_s=delay))
-    rejects = [r for r in results if isinstance(r, Reject)]
-    stage = {"name": "download", "in": len(downloads), "out": len(results) - len(rejects),
-             "rejected": len(rejects), "balanced": True}
-    return [stage], rejects
-
-
-def _list_acts(location: str, codes: tuple[str, ...], pre_rejects: list) -> tuple[list, list, dict]:
-    """The act files at `location`, their rejects, and the `list` stage; no usable input is a usage error."""
-    from clirdata.pipelines.eurlex import list_act_files
-
-    acts, list_rejects, seen = list_act_files(location, codes)
-    if not acts and not pre_rejects:
-        raise click.UsageError(f"no {{CELEX}}_{{LANG}}.html files for {','.join(codes)} found at {location}")
-    used = sum(1 + bool(a.pdf) for a in acts)
-    stage = {"name": "list", "in": seen, "out": used, "rejected": len(list_rejects),
-             "balanced": seen == used + len(list_rejects)}
-    return acts, list_rejects, stage
 
 
 @build.command("eurlex")
@@ -447,8 +505,9 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overw
     fetched from EUR-Lex first. With neither, the embedded sample of fictional acts is built.
     """
     from clirdata.align.eurlex import EurlexPairing
-    from clirdata.extractors.lcs import DEFAULT_MIN_FIDELITY
-    from clirdata.pipelines.eurlex import EurlexBuild, run_eurlex
+    from clirdata.checks.fidelity import DEFAULT_MIN_FIDELITY
+    from clirdata.pipelines.build import Build
+    from clirdata.sources.eurlex import EurlexSource
 
     codes = _langs(langs)
     try:
@@ -457,27 +516,24 @@ def build_eurlex(ctx: click.Context, input_path: str | None, out_dir: str, overw
         raise click.UsageError(str(error)) from error
     if celex_list and input_path:
         raise click.UsageError("give INPUT or --celex-list, not both")
-    build_spec = EurlexBuild(out_dir=out_dir, acts=(), pairing=pairing,
-                             min_fidelity=DEFAULT_MIN_FIDELITY if min_fidelity is None else min_fidelity,
-                             pdf_timeout_s=pdf_timeout, pdf_max_memory=pdf_memory_mb << 20)
     numbers = _celex_numbers(celex_list) if celex_list else None
     location = download_dir if numbers is not None else input_path or str(sample_dir("eurlex"))
-    stages, pre_rejects = [], []
-    if numbers is None:  # a usage error about the input comes before OUT is touched
-        acts, list_rejects, list_stage = _list_acts(location, codes, pre_rejects)
-    versions = len(acts) if numbers is None else len(numbers) * len(codes)
-    options = _beam_options(ctx, workers, versions, EURLEX_INPUTS_PER_WORKER)
-    command = _command(ctx)
-    with _claimed(out_dir, build_spec.expected_files(), overwrite=overwrite, command=command):
-        if numbers is not None:
-            stages, pre_rejects = _download(numbers, codes, download_dir, base_url, delay)
-            acts, list_rejects, list_stage = _list_acts(location, codes, pre_rejects)
-        build_spec = replace(build_spec, acts=tuple(acts), pre_rejects=tuple(pre_rejects + list_rejects))
-        _console.print(f"Building {len(acts)} language versions from {location}")
-        with _console.status("Building (Beam pipeline running)..."):
-            manifest = run_eurlex(build_spec, options, command,
-                                  {"location": location, "files": list_stage["in"]}, [*stages, list_stage])
-    _finish(manifest, out_dir)
+    source = EurlexSource(location=location, pairing=pairing,
+                          min_fidelity=DEFAULT_MIN_FIDELITY if min_fidelity is None else min_fidelity,
+                          pdf_timeout_s=pdf_timeout, pdf_max_memory=pdf_memory_mb << 20,
+                          celex=tuple(numbers) if numbers is not None else None, base_url=base_url, delay_s=delay)
+
+    def prepare():
+        prepared = source.prepare(announce=_console.print)
+        if not prepared.seeds and not prepared.rejects:
+            raise click.UsageError(f"no {{CELEX}}_{{LANG}}.html files for {','.join(codes)} found at {location}")
+        return prepared
+
+    prepared = None if numbers is not None else prepare()  # a usage error about the input comes before OUT is touched
+    versions = len(prepared.seeds) if prepared is not None else len(numbers) * len(codes)
+    _build(ctx, Build(source, out_dir), prepared, overwrite=overwrite, workers=workers, inputs=versions,
+           inputs_per_worker=EURLEX_INPUTS_PER_WORKER, announce=f"Building the language versions in {location}",
+           prepare_in_lock=prepare)
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,6 +19,11 @@ settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("fuzz", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("CLIRDATA_HYPOTHESIS_PROFILE", "ci"))
+
+# `datasets` caches what it loads under a key made of the folder's name, not its content: two test builds in
+# folders both named `out` (tests running side by side, or an earlier session) could read each other's rows.
+# Each test session gets its own cache, set before any test module imports `datasets`.
+os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="clirdata-tests-hf-")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures" / "real"

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from clirdata.cli import EXIT_EMPTY, cli, main, split_beam_args
 from tests.conftest import Reply, shared_fixture
-from tests.pipelines.test_erudit import write_inputs
 from tests.pipelines.test_runner import dead_pid, lock_bytes, tree
+from tests.sources.test_erudit import write_inputs
 
 OAI_PAGE = """<?xml version="1.0" encoding="UTF-8"?>
 <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2024-01-01T00:00:00Z</responseDate>

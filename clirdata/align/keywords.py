@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import NamedTuple
@@ -75,6 +75,13 @@ class Collection:
             for split, rows in theirs.items():
                 mine.setdefault(split, []).extend(rows)
         self.rejects.extend(other.rejects)
+
+    def rows(self) -> Iterator[tuple[str, dict]]:
+        """(relpath, row) for every row of every table: where the writer puts it (`corpus/fr.parquet`)."""
+        for config, tables in (("corpus", self.corpus), ("queries", self.queries), ("qrels", self.qrels)):
+            for split, rows in tables.items():
+                for row in rows:
+                    yield f"{config}/{split}.parquet", row
 
 
 def corpus_id(record: Record, lang: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from clirdata.extractors.text import clean_text, fix_mojibake
+from clirdata.extractors.text import cc_licence, clean_text, fix_mojibake, language_code, licence_of
 from clirdata.extractors.xmlsafe import DEFAULT_MAX_BYTES, UnsafeXml, parse_untrusted
 from clirdata.schemas import LangText, RawItem, Record, Reject
 
@@ -26,7 +26,6 @@ _SPACED_CHILDREN = {"nompers"}
 _BLOCKS = {"alinea", "bloccitation", "elemliste", "ligne", "para", "verbatim"}
 # The heading of an abstract, which is not part of its text.
 _HEADINGS = {"titre", "sstitre"}
-_CC_URL = re.compile(r"creativecommons\.org/licen[cs]es/([a-z-]+)/(\d\.\d)", re.I)
 
 
 def parse_article(item: RawItem, max_bytes: int = DEFAULT_MAX_BYTES) -> Record | Reject:
@@ -88,11 +87,7 @@ def _looks_truncated(error: etree.XMLSyntaxError, raw: bytes) -> bool:
 
 
 def _languages(attribute: str) -> list[str]:
-    return [_lang_code(code) for code in attribute.split() if code.strip()]
-
-
-def _lang_code(code: str) -> str:
-    return code.strip().lower().replace("_", "-").split("-")[0]
+    return [code for code in map(language_code, attribute.split()) if code]
 
 
 def flatten(element: etree._Element) -> str:
@@ -162,7 +157,7 @@ def title_language(languages: list[str], title_group: etree._Element) -> str:
     With `lang="fr en"`, an English `titre` and a `titreparal lang="fr"`, the titre is English.
     When every listed language is claimed (or none is listed), it is the main (first) language.
     """
-    claimed = {_lang_code(element.get("lang", "")) for element in title_group.findall("titreparal")}
+    claimed = {language_code(element.get("lang", "")) for element in title_group.findall("titreparal")}
     return next((lang for lang in languages if lang not in claimed), languages[0] if languages else "")
 
 
@@ -175,14 +170,14 @@ def _texts(root: etree._Element, languages: list[str], fields: _Fields) -> dict[
         fields.put(lang, "title", _first_text(title_group, "titre") or _first_text(title_group, "trefbiblio"))
         fields.put(lang, "subtitle", _first_text(title_group, "sstitre"))
         for element in title_group.findall("titreparal"):
-            fields.put(_lang_code(element.get("lang", "")), "title", flatten(element))
+            fields.put(language_code(element.get("lang", "")), "title", flatten(element))
         for element in title_group.findall("sstitreparal"):
-            fields.put(_lang_code(element.get("lang", "")), "subtitle", flatten(element))
+            fields.put(language_code(element.get("lang", "")), "subtitle", flatten(element))
     for element in root.findall("liminaire/resume"):
-        fields.put(_lang_code(element.get("lang", main_lang)), "abstract", _abstract(element))
+        fields.put(language_code(element.get("lang", main_lang)), "abstract", _abstract(element))
     for element in root.findall("liminaire/grmotcle"):
         keywords = tuple(flatten(motcle) for motcle in element.findall("motcle"))
-        fields.put(_lang_code(element.get("lang", main_lang)), "keywords", keywords)
+        fields.put(language_code(element.get("lang", main_lang)), "keywords", keywords)
     texts = {lang: LangText(**values) for lang, values in fields.values.items()}
     return {lang: text for lang, text in sorted(texts.items()) if not text.is_empty()}
 
@@ -204,14 +199,9 @@ def _year(text: str) -> int | None:
 
 def _license(root: etree._Element) -> str:
     """A Creative Commons licence as `CC BY-NC 4.0` when linked, else the rights statement."""
+    links: list[str] = []
     statements: list[str] = []
     for rights in root.findall("admin/droitsauteur"):
-        for link in rights.iter("liensimple"):
-            href = next((v for k, v in link.attrib.items() if k.endswith("href")), "")
-            match = _CC_URL.search(href)
-            if match:
-                return f"CC {match.group(1).upper()} {match.group(2)}"
-        statement = flatten(rights)
-        if statement:
-            statements.append(statement)
-    return "; ".join(statements)
+        links += [v for link in rights.iter("liensimple") for k, v in link.attrib.items() if k.endswith("href")]
+        statements.append(flatten(rights))
+    return cc_licence(" ".join(links)) or licence_of(statements)

@@ -78,8 +78,9 @@ def _declare_utf8(raw: bytes) -> bytes:
     return raw[: match.start(2)] + b"UTF-8" + raw[match.end(2):]
 
 
-def parse_untrusted(raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedXml:
-    """Parse `raw` into an element tree whose tags have no namespace, with the repairs made.
+def parse_untrusted(raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES, *, keep_namespaces: bool = False) -> ParsedXml:
+    """Parse `raw` into an element tree (tags without their namespace unless `keep_namespaces`), with the
+    repairs made. The one policy for untrusted XML: Érudit articles, OAI-PMH pages and EUR-Lex XHTML.
 
     `max_bytes` bounds the parse, not the read: the caller has already read `raw` (readers
     bound their reads), and it is measured before any byte is parsed. Raises UnsafeXml for
@@ -101,7 +102,7 @@ def parse_untrusted(raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedXml
     for element in root.iter():
         if not isinstance(element.tag, str):  # an unexpanded entity reference
             raise UnsafeXml("dtd-entities", "the document refers to an entity")
-        if element.tag.startswith("{"):
+        if not keep_namespaces and element.tag.startswith("{"):
             element.tag = etree.QName(element).localname
     return ParsedXml(root, repairs)
 

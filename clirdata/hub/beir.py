@@ -12,7 +12,8 @@ from pathlib import Path
 
 from apache_beam.io.filesystems import FileSystems
 
-from clirdata.pipelines.writers import read_split, sorted_rows, split_files
+from clirdata.readers.splits import read_split, split_files
+from clirdata.schemas.tables import sorted_rows
 
 
 def export_beir(out_dir: str | Path, query_lang: str, doc_lang: str, target: str | Path,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from importlib import resources
 
 from clirdata.schemas import CONFIG_TABLES
 
@@ -164,3 +165,11 @@ def render_card(manifest: dict) -> str:
               "Options, input fingerprints and per-stage counts are in `manifest.json`.",
               "Every corpus and queries row has `source_id`, the source's own identifier.", ""]
     return "\n".join(lines)
+
+
+def card_template(name: str, **values: str) -> tuple[str, str]:
+    """(title, description) of a source's card: `clirdata/hub/templates/{name}.md` (a `# title` line, then
+    the description) with `{field}` filled from `values`."""
+    text = (resources.files("clirdata.hub") / "templates" / f"{name}.md").read_text(encoding="utf-8")
+    title, _, description = text.format(**values).partition("\n")
+    return title.removeprefix("# ").strip(), description.strip()

@@ -12,6 +12,7 @@ from apache_beam.metrics import Metrics
 from clirdata.schemas import Outcome, Reject
 
 REJECTS = "rejects"
+TALLIES = "tallies"  # ((kind, name), n) for the manifest: licences, repairs, input fingerprint
 METRICS_NAMESPACE = "clirdata"
 _LOG = logging.getLogger("clirdata")
 PROGRESS_EVERY = 1000
@@ -50,18 +51,20 @@ class _ApplyFn(beam.DoFn):
         if before // PROGRESS_EVERY != self._seen // PROGRESS_EVERY:
             _LOG.info("%s: %d items in this worker", self._stage, self._seen)
 
-    def _unpack(self, result) -> tuple[Any, tuple[Reject, ...]]:
-        """An Outcome's value and side rejects, its counters counted; any other result as it is."""
+    def _unpack(self, result) -> tuple[Any, list]:
+        """An Outcome's value, and its side rejects and tallies as tagged outputs (its counters counted);
+        any other result as it is."""
         if not isinstance(result, Outcome):
-            return result, ()
+            return result, []
         for stage, kind, n in result.counts:
             self._counters.inc(stage, kind, n)
-        return result.value, result.rejects
+        tagged = [beam.pvalue.TaggedOutput(REJECTS, reject) for reject in result.rejects]
+        tagged += [beam.pvalue.TaggedOutput(TALLIES, ((kind, name), n)) for kind, name, n in result.tallies]
+        return result.value, tagged
 
     def _route(self, result):
-        value, side_rejects = self._unpack(result)
-        for reject in side_rejects:
-            yield beam.pvalue.TaggedOutput(REJECTS, reject)
+        value, tagged = self._unpack(result)
+        yield from tagged
         if isinstance(value, Reject):
             self._counters.inc(self._stage, "rejected")
             yield beam.pvalue.TaggedOutput(REJECTS, value)
@@ -80,8 +83,9 @@ class _ExpandFn(_ApplyFn):
 class Apply(beam.PTransform):
     """Runs a pure step on every element; results go on, Rejects go to the 'rejects' output.
 
-    The step returns a value, a Reject, or an Outcome (a value plus side rejects and extra
-    counters). Each input counts once in `{stage}.in` and once in `.out` or `.rejected`.
+    The step returns a value, a Reject, or an Outcome (a value plus side rejects, extra counters and
+    tallies). Each input counts once in `{stage}.in` and once in `.out` or `.rejected`. Outputs: `ok`,
+    `rejects`, and `tallies` ((kind, name), n).
     """
 
     fn_class = _ApplyFn
@@ -91,8 +95,11 @@ class Apply(beam.PTransform):
         self._step = step
         self._stage = stage
 
+    def _run(self) -> beam.PTransform:
+        return beam.ParDo(self.fn_class(self._step, self._stage)).with_outputs(REJECTS, TALLIES, main="ok")
+
     def expand(self, pcoll):
-        return pcoll | beam.ParDo(self.fn_class(self._step, self._stage)).with_outputs(REJECTS, main="ok")
+        return pcoll | self._run()
 
 
 class Expand(Apply):
@@ -111,9 +118,8 @@ class _GroupFn(_ApplyFn):
         self._count_in(len(members))
         rejected = 0
         for result in self._step(key, members):
-            value, side_rejects = self._unpack(result)
-            for reject in side_rejects:
-                yield beam.pvalue.TaggedOutput(REJECTS, reject)
+            value, tagged = self._unpack(result)
+            yield from tagged
             if isinstance(value, Reject):
                 rejected += 1
                 yield beam.pvalue.TaggedOutput(REJECTS, value)
@@ -136,7 +142,7 @@ class ApplyToGroups(Apply):
     Each member counts once in `{stage}.in`. A result that is a Reject (or an Outcome of one) is a
     member the step turned away: it counts in `.rejected`, and every other member in `.out`, so
     `in == out + rejected` whatever values the step makes of the group. An Outcome's side rejects and
-    counters pass through as in Apply.
+    counters and tallies pass through as in Apply.
     """
 
     fn_class = _GroupFn
@@ -147,4 +153,4 @@ class ApplyToGroups(Apply):
 
     def expand(self, pcoll):
         grouped = pcoll | "key" >> beam.Map(_keyed, self._key) | "group" >> beam.GroupByKey()
-        return grouped | "apply" >> beam.ParDo(self.fn_class(self._step, self._stage)).with_outputs(REJECTS, main="ok")
+        return grouped | "apply" >> self._run()

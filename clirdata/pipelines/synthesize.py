@@ -20,8 +20,9 @@ from clirdata.pipelines.manifest import (
     write_card_and_manifest,
 )
 from clirdata.pipelines.runner import run, written_files
-from clirdata.pipelines.steps import REJECTS, StageCounters
-from clirdata.pipelines.writers import WriteTables, read_split, reject_row, split_files
+from clirdata.pipelines.steps import REJECTS, TALLIES, StageCounters
+from clirdata.pipelines.writers import WriteTables, WriteTallies, reject_row, take_tallies
+from clirdata.readers.splits import read_split, split_files
 from clirdata.synthesis.backends import create_backend
 from clirdata.synthesis.cache import GenerationCache
 from clirdata.synthesis.prompts import load_templates
@@ -86,10 +87,10 @@ class _SynthesizeFn(beam.DoFn):
         self._counters.inc(STAGE, "in", prompts)
         self._counters.inc(STAGE, "out", counts["kept"])
         self._counters.inc(STAGE, "rejected", prompts - counts["kept"])
-        self._counters.inc("synthesis", "generated", counts["generated"])
-        self._counters.inc("synthesis", "cached", counts["cached"])
+        for name in ("generated", "cached"):
+            yield beam.pvalue.TaggedOutput(TALLIES, (("synthesis", name), counts[name]))
         for reason, n in counts["dropped"].items():
-            self._counters.inc("synthesis-dropped", reason, n)
+            yield beam.pvalue.TaggedOutput(TALLIES, (("synthesis-dropped", reason), n))
         for row in result.queries:
             yield f"synthetic_queries/{row['lang']}.parquet", row
         for row, query in zip(result.qrels, result.queries, strict=True):
@@ -99,7 +100,7 @@ class _SynthesizeFn(beam.DoFn):
 
 
 class Synthesize(beam.PTransform):
-    """Passages -> (relpath, row) pairs of synthetic queries and qrels, plus a 'rejects' output."""
+    """Passages -> (relpath, row) pairs of synthetic queries and qrels, plus 'rejects' and 'tallies' outputs."""
 
     def __init__(self, run_spec: SynthesisRun):
         super().__init__()
@@ -110,15 +111,17 @@ class Synthesize(beam.PTransform):
                 | "spread over workers" >> beam.Reshuffle()
                 | "batches" >> beam.BatchElements(min_batch_size=self._run.batch_size,
                                                   max_batch_size=self._run.batch_size)
-                | "generate" >> beam.ParDo(_SynthesizeFn(self._run)).with_outputs(REJECTS, main="ok"))
+                | "generate" >> beam.ParDo(_SynthesizeFn(self._run)).with_outputs(REJECTS, TALLIES, main="ok"))
 
 
-def synthesis_summary(counters: dict[str, dict[str, int]], run_spec: SynthesisRun) -> dict:
-    """manifest.json's "synthesis" section: what was generated, reused, kept and dropped why."""
-    made = counters.get("synthesis", {})
+def synthesis_summary(tallies: dict[str, dict[str, int]], counters: dict[str, dict[str, int]],
+                      run_spec: SynthesisRun) -> dict:
+    """manifest.json's "synthesis" section: what was generated, reused (tallies), kept (the stage's counter)
+    and dropped why (tallies)."""
+    made = tallies.get("synthesis", {})
     return {**run_spec.describe(), "generated": made.get("generated", 0), "cached": made.get("cached", 0),
             "kept": counters.get(STAGE, {}).get("out", 0),
-            "dropped": dict(sorted(counters.get("synthesis-dropped", {}).items()))}
+            "dropped": dict(sorted(tallies.get("synthesis-dropped", {}).items()))}
 
 
 def synthesis_card_section(summary: dict) -> str:
@@ -146,12 +149,13 @@ def run_synthesis(out_dir: str, run_spec: SynthesisRun, options, command: str) -
     def build(pipeline):
         generated = pipeline | "passages" >> beam.Create(passages) | Synthesize(run_spec)
         kept_rejects = pipeline | "earlier rejects" >> beam.Create(earlier)
+        _ = generated[TALLIES] | WriteTallies(out_dir)
         return ((generated.ok, generated[REJECTS] | "reject rows" >> beam.Map(reject_row), kept_rejects)
                 | "rows" >> beam.Flatten()
                 | WriteTables(out_dir, run_spec.files() + ["rejects.parquet"]))
 
     _, counters = run(build, options, out_dir)
-    summary = synthesis_summary(counters, run_spec)
+    summary = synthesis_summary(take_tallies(out_dir), counters, run_spec)
     manifest["stages"] = [s for s in manifest["stages"] if s["name"] != STAGE] + stage_list(counters, [STAGE])
     manifest["synthesis"] = summary
     manifest["files"] = written_files(out_dir)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import json
 import logging
 import math
@@ -26,10 +25,11 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystem import BeamIOError
 from apache_beam.io.filesystems import FileSystems
 
-from clirdata.align.keywords import Collection
-from clirdata.hub.card import MAX_SHARDS, SplitFile, complete_set, parse_split_file, shard_relpath
-from clirdata.pipelines.manifest import LedgerError, read_ledger
-from clirdata.schemas import SCHEMAS, SORT_KEYS, Reject
+from clirdata.hub.card import MAX_SHARDS, parse_split_file, shard_relpath
+from clirdata.pipelines.manifest import PRIVATE_DIR, LedgerError, read_ledger, write_text_atomic
+from clirdata.readers.splits import files_of_split
+from clirdata.schemas import SCHEMAS, Reject
+from clirdata.schemas.tables import row_key, sorted_rows
 
 # Rows per shard, from a measurement (corpus rows with 1,200-character abstracts, like Érudit's; in-process
 # runner, 2-core machine shared with other jobs): a shard costs the worker that writes it 5-7 kB a row at its
@@ -55,21 +55,7 @@ def reject_row(reject: Reject) -> tuple[str, dict]:
     return "rejects.parquet", asdict(reject)
 
 
-def collection_rows(collection: Collection) -> Iterator[tuple[str, dict]]:
-    """(relpath, row) for every row of every table of a collection."""
-    for config, tables in (("corpus", collection.corpus), ("queries", collection.queries),
-                           ("qrels", collection.qrels)):
-        for split, rows in tables.items():
-            for row in rows:
-                yield f"{config}/{split}.parquet", row
-
-
 # --- Which shard a row goes to -------------------------------------------------------------------------
-
-def row_key(table: str, row: dict) -> tuple[str, ...]:
-    """A row's key: the table's sort columns (`_id`; query-id, corpus-id; ...) as strings, None as ''."""
-    return tuple("" if row.get(column) is None else str(row.get(column)) for column in SORT_KEYS[table])
-
 
 def shard_of(key: tuple[str, ...], count: int) -> int:
     """The shard (0 <= shard < count) of a key: BLAKE2b of its JSON, the same in every process and Python."""
@@ -141,20 +127,6 @@ class AssignShards(beam.PTransform):
 
 # --- Writing a shard -----------------------------------------------------------------------------------
 
-def _content(row: dict) -> str:
-    return json.dumps(row, sort_keys=True, default=str)
-
-
-def sorted_rows(table: str, rows: list[dict]) -> list[dict]:
-    """Rows by the table's key; rows that share a key (never expected) by their full content, for stable bytes."""
-    keyed = sorted(((row_key(table, row), row) for row in rows), key=lambda pair: pair[0])
-    ordered: list[dict] = []
-    for _, group in itertools.groupby(keyed, key=lambda pair: pair[0]):
-        same_key = [row for _, row in group]
-        ordered += sorted(same_key, key=_content) if len(same_key) > 1 else same_key
-    return ordered
-
-
 def ensure_directory(directory: str) -> None:
     """Create `directory` unless it exists; another worker writing a shard there may create it first."""
     if not directory or FileSystems.exists(directory):
@@ -198,7 +170,7 @@ class _RemoveStaleFn(beam.DoFn):
 
     def process(self, element):
         stem, written = element
-        stale = sorted(set(_files_of_split(self._out_dir, stem)) - set(written))
+        stale = sorted(set(files_of_split(self._out_dir, stem)) - set(written))
         if not stale:
             return
         owned = _owned_files(self._out_dir)
@@ -244,48 +216,40 @@ class WriteTables(beam.PTransform):
         return written | "files written" >> beam.MapTuple(lambda _stem, relpath, n: (relpath, n))
 
 
-# --- Reading a split back ------------------------------------------------------------------------------
-
-def _files_of_split(out_dir: str, stem: str) -> list[str]:
-    """Relpaths of the files in OUT named like a file of split `stem` (plain or sharded), any set."""
-    base = FileSystems.join(out_dir, stem)
-    directory = stem.rsplit("/", 1)[0] + "/" if "/" in stem else ""
-    found = set()
-    for result in FileSystems.match([f"{base}.parquet", f"{base}-?????-of-?????.parquet"]):
-        for metadata in result.metadata_list:
-            relpath = directory + FileSystems.split(metadata.path)[1]
-            parsed = parse_split_file(relpath)
-            if parsed is not None and parsed.stem == stem:
-                found.add(relpath)
-    return sorted(found)
+TALLIES_FILE = f"{PRIVATE_DIR}/tallies.json"
 
 
-def split_files(out_dir: str, split: str) -> list[str]:
-    """The paths of the files of `split` (`corpus/fr`, `rejects`) in OUT, in shard order; [] when it has none.
-
-    Raises IncompleteSplit (a FileNotFoundError) when they are not one complete set of shards.
-    """
-    stem = split.removesuffix(".parquet")
-    return [FileSystems.join(out_dir, relpath) for relpath in complete_set(stem, _files_of_split(out_dir, stem))]
+def _tallies_json(pairs: list[tuple[tuple[str, str], int]]) -> str:
+    tallies: dict[str, dict[str, int]] = {}
+    for (kind, name), n in sorted(pairs):
+        tallies.setdefault(kind, {})[name] = n
+    return json.dumps(tallies, sort_keys=True)
 
 
-def read_split(out_dir: str, split: str, columns: list[str] | None = None) -> pa.Table:
-    """All rows of `split` in OUT (every shard, in shard order) as one Arrow table.
+class WriteTallies(beam.PTransform):
+    """((kind, name), n) -> summed per key in the workers -> OUT/.clirdata/tallies.json (one small file:
+    a few hundred keys at most, licences and repair kinds, never a row per input)."""
 
-    Raises FileNotFoundError when OUT has no file of that split, IncompleteSplit when a shard is missing.
-    """
-    paths = split_files(out_dir, split)
-    if not paths:
-        plain = FileSystems.join(out_dir, SplitFile(split.removesuffix(".parquet")).relpath)
-        raise FileNotFoundError(f"{plain} not found")
-    return pa.concat_tables([_read_parquet(path, columns) for path in paths])
+    def __init__(self, out_dir: str):
+        super().__init__()
+        self._path = FileSystems.join(out_dir, TALLIES_FILE)
+
+    def expand(self, tallies):
+        return (tallies
+                | "sum" >> beam.CombinePerKey(sum)
+                | "all keys" >> beam.combiners.ToList()
+                | "write" >> beam.Map(_write_tallies, self._path))
 
 
-def _read_parquet(path: str, columns: list[str] | None) -> pa.Table:
-    """One Parquet file; a local one by its path, for Arrow's own reader (Arrow reading through Beam's file
-    objects, even from memory, made the process abort now and then at exit: "terminate called without an
-    active exception", 2 runs in 16 of the sample build)."""
-    if FileSystems.get_scheme(path) is None:
-        return pq.read_table(path, columns=columns)
+def _write_tallies(pairs: list[tuple[tuple[str, str], int]], path: str) -> None:
+    write_text_atomic(path, _tallies_json(pairs))
+
+
+def take_tallies(out_dir: str) -> dict[str, dict[str, int]]:
+    """{kind: {name: n}} as the build's workers wrote them to OUT/.clirdata/tallies.json; the file is then
+    deleted: it only carries them to the manifest, which keeps them."""
+    path = FileSystems.join(out_dir, TALLIES_FILE)
     with FileSystems.open(path, compression_type="uncompressed") as handle:
-        return pq.read_table(handle, columns=columns)
+        tallies = json.loads(handle.read().decode("utf-8"))
+    FileSystems.delete([path])
+    return tallies

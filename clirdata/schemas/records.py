@@ -95,9 +95,12 @@ class Outcome:
     """What a step made of one input when a plain `value | Reject` is not enough.
 
     `value` goes on (or is itself a Reject); `rejects` are side rejects (e.g. dropped
-    fields) and `counts` are extra stage counters, as ``(stage, "in"|"out"|"rejected", n)``.
+    fields); `counts` are extra stage counters, as ``(stage, "in"|"out"|"rejected", n)``; `tallies`
+    are other figures for the manifest (licences, repairs), as ``(kind, name, n)``: they travel as
+    data, summed per (kind, name) in the workers, never through the counters.
     """
 
     value: Any
     rejects: tuple[Reject, ...] = ()
     counts: tuple[tuple[str, str, int], ...] = ()
+    tallies: tuple[tuple[str, str, int], ...] = ()

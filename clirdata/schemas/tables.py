@@ -6,6 +6,9 @@ card's `configs:` alone. IDs are strings and qrels scores int32, as BEIR and MTE
 
 from __future__ import annotations
 
+import itertools
+import json
+
 import pyarrow as pa
 
 CORPUS = pa.schema(
@@ -93,3 +96,24 @@ _COLUMNS: dict[str, tuple[str, ...]] = {table: tuple(schema.names) for table, sc
 def empty_row(table: str) -> dict:
     """A row of `table` with every column set to None: callers fill what they know."""
     return dict.fromkeys(_COLUMNS[table])
+
+
+# The order of rows in a data file, part of the output contract (same input -> same bytes).
+
+def row_key(table: str, row: dict) -> tuple[str, ...]:
+    """A row's key: the table's sort columns (`_id`; query-id, corpus-id; ...) as strings, None as ''."""
+    return tuple("" if row.get(column) is None else str(row.get(column)) for column in SORT_KEYS[table])
+
+
+def _content(row: dict) -> str:
+    return json.dumps(row, sort_keys=True, default=str)
+
+
+def sorted_rows(table: str, rows: list[dict]) -> list[dict]:
+    """Rows by the table's key; rows that share a key (never expected) by their full content, for stable bytes."""
+    keyed = sorted(((row_key(table, row), row) for row in rows), key=lambda pair: pair[0])
+    ordered: list[dict] = []
+    for _, group in itertools.groupby(keyed, key=lambda pair: pair[0]):
+        same_key = [row for _, row in group]
+        ordered += sorted(same_key, key=_content) if len(same_key) > 1 else same_key
+    return ordered

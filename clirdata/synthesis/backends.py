@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
+from clirdata.readers.http import RetryableHTTP, parse_retry_after, wait_strategy
 from clirdata.synthesis.prompts import Message
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"  # `vllm serve`'s default address
@@ -84,15 +85,12 @@ class VllmBackend:
         return [out.outputs[0].text for out in outputs]
 
 
-class _Retryable(Exception):
-    """An HTTP answer worth asking again (rate limit, overload, gateway error)."""
-
-
 class OpenAIBackend:
     """Any OpenAI-compatible server (vllm serve, llama.cpp server, Ollama) through /v1/chat/completions.
 
     Requests run `concurrency` at a time; each has a timeout and is retried with exponential backoff on
-    connection errors, timeouts and 408/429/5xx. Base URL and key: options, else OPENAI_BASE_URL and
+    connection errors, timeouts and 408/429/5xx, waiting what a Retry-After asks (capped, like every
+    other client here). Base URL and key: options, else OPENAI_BASE_URL and
     OPENAI_API_KEY.
     """
 
@@ -114,9 +112,9 @@ class OpenAIBackend:
         self._session.mount("http://", HTTPAdapter(pool_maxsize=concurrency))
         self._session.mount("https://", HTTPAdapter(pool_maxsize=concurrency))
         self._complete = retry(
-            retry=retry_if_exception_type((requests.ConnectionError, requests.Timeout, _Retryable)),
+            retry=retry_if_exception_type((requests.ConnectionError, requests.Timeout, RetryableHTTP)),
             stop=stop_after_attempt(retries),
-            wait=wait_exponential(multiplier=0.5, max=30),
+            wait=wait_strategy(backoff_s=0.5, backoff_max_s=30),  # the readers' one: it honours Retry-After
             reraise=True,
         )(self._complete_once)
 
@@ -127,7 +125,8 @@ class OpenAIBackend:
             f"{self.base_url}/chat/completions", json=body, headers=headers, timeout=(10, self.timeout)
         )
         if response.status_code in RETRY_STATUS:
-            raise _Retryable(f"HTTP {response.status_code}: {response.text[:200]}")
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise RetryableHTTP(response.status_code, f"{self.base_url}/chat/completions", retry_after)
         response.raise_for_status()
         return response.json()["choices"][0]["message"]["content"] or ""
 
@@ -135,7 +134,7 @@ class OpenAIBackend:
         """The answer, or None when the server still fails after the retries (never cached)."""
         try:
             return self._complete(messages, p)
-        except (requests.RequestException, _Retryable, KeyError, IndexError, ValueError):
+        except (requests.RequestException, RetryableHTTP, KeyError, IndexError, ValueError):
             return None
 
     def generate(self, batch: Sequence[list[Message]], params: Params) -> list[str | None]:

@@ -10,7 +10,7 @@ from difflib import SequenceMatcher
 
 from rapidfuzz import fuzz
 
-from clirdata.extractors.langid import check_declared_language
+from clirdata.checks.langid import check_declared_language
 from clirdata.extractors.text import fold_key
 
 MIN_WORDS = 3  # "Tikal water?" says too little to be a retrieval query

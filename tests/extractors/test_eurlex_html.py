@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clirdata.checks.fidelity import fidelity
 from clirdata.extractors import eurlex_html
 from clirdata.extractors.eurlex_html import EXTRACTOR_VERSION, parse_act_html
-from clirdata.extractors.lcs import fidelity
 from clirdata.extractors.pdf import extract_pdf_text
 from clirdata.schemas.legal import UNIT_KINDS, ActText, PdfText
 from clirdata.schemas.records import Reject, sha256_hex

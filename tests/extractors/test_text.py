@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clirdata.extractors.text import clean_text, fix_mojibake, fold_key
+from clirdata.extractors.text import cc_licence, clean_text, fix_mojibake, fold_key, language_code, licence_of
 
 
 def mojibake(text: str, encoding: str = "latin-1") -> str:
@@ -73,3 +73,66 @@ def test_fix_mojibake_is_linear_on_a_long_field():
     fixed = fix_mojibake(broken)
     assert time.perf_counter() - start < 5
     assert fixed == "Les étudiants de l’UQAM " * 20_000
+
+
+# --------------------------------------------------------------------------- language codes
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("fre", "fr"), ("fra", "fr"), ("eng", "en"), ("spa", "es"), ("por", "pt"),
+        ("ger", "de"), ("deu", "de"), ("ita", "it"), ("FRE", "fr"), ("fr", "fr"),
+        ("fr-CA", "fr"), ("en_US", "en"), (" pt-BR ", "pt"), ("chi", "zh"), ("wel", "cy"),
+        ("xyz", ""), ("und", ""), ("f", ""), ("12", ""), ("français", ""), ("", ""), (None, ""),
+    ],
+)
+def test_language_code(code, expected):
+    """ISO 639-2 (both forms) and BCP 47-ish tags become ISO 639-1; anything unknown becomes ""."""
+    assert language_code(code) == expected
+
+
+# --------------------------------------------------------------------------- licences
+
+
+@pytest.mark.parametrize(
+    ("text", "licence"),
+    [
+        ("CC BY 4.0", "CC BY 4.0"),
+        ("cc by-nc 4.0", "CC BY-NC 4.0"),
+        ("CC-BY-SA-4.0", "CC BY-SA 4.0"),
+        ("CC BY NC ND 3.0", "CC BY-NC-ND 3.0"),
+        ("http://creativecommons.org/licenses/by-nc-nd/4.0/", "CC BY-NC-ND 4.0"),
+        ("https://creativecommons.org/licences/by/2.5/ca/deed.fr", "CC BY 2.5 CA"),  # a port keeps its country
+        ("https://creativecommons.org/licenses/by-nc/4.0/deed.fr", "CC BY-NC 4.0"),  # `deed.fr` is no country
+        ("Licence : https://creativecommons.org/licenses/by-sa/4.0/", "CC BY-SA 4.0"),
+        ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0 1.0"),
+        ("CC BY 4.0; © Les auteurs", "CC BY 4.0"),  # a name is found as a token anywhere in a statement
+        ("ACC BY 4.0", ""),  # ... a whole token, not part of a word
+        ("CC BY 4.0.1", ""),
+        ("info:eu-repo/semantics/openAccess", ""),
+        ("© Les auteurs", ""),
+        ("CC BY", ""),  # no version: not a licence we can name
+        ("", ""),
+    ],
+)
+def test_cc_licence(text, licence):
+    assert cc_licence(text) == licence
+
+
+@pytest.mark.parametrize(
+    ("statements", "licence"),
+    [
+        (["CC BY 4.0", "© Les auteurs"], "CC BY 4.0"),  # was "CC BY 4.0; © Les auteurs"
+        (["© Les auteurs", "http://creativecommons.org/licenses/by-nc-nd/4.0/"], "CC BY-NC-ND 4.0"),
+        (["https://creativecommons.org/publicdomain/zero/1.0/"], "CC0 1.0"),
+        (["CC-BY-SA-4.0"], "CC BY-SA 4.0"),
+        (["CC BY-NC 4.0", "CC BY 4.0"], "CC BY-NC 4.0"),  # the first licence wins
+        (["info:eu-repo/semantics/openAccess"], "info:eu-repo/semantics/openAccess"),
+        (["© Les auteurs", "Tous droits réservés"], "© Les auteurs; Tous droits réservés"),
+        (["© Les auteurs", "", "© Les auteurs"], "© Les auteurs"),  # distinct, non-empty statements
+        ([], ""),
+    ],
+)
+def test_licence_of(statements, licence):
+    assert licence_of(statements) == licence

@@ -13,9 +13,10 @@ from click.testing import CliRunner
 from clirdata.cli import cli
 from clirdata.pipelines.manifest import read_manifest, write_card_and_manifest
 from clirdata.pipelines.runner import make_options, written_files
-from clirdata.pipelines.writers import WriteTables, read_split
+from clirdata.pipelines.writers import WriteTables
+from clirdata.readers.splits import read_split
 from tests import handmade
-from tests.pipelines.test_erudit import write_inputs
+from tests.sources.test_erudit import write_inputs
 
 
 def test_export_writes_beir_layout(tmp_path):

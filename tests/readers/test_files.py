@@ -12,6 +12,7 @@ import functools
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import lzma
 import random
@@ -23,6 +24,7 @@ import tarfile
 import tempfile
 import tracemalloc
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -31,10 +33,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clirdata.align.keywords import PairingOptions
-from clirdata.pipelines.erudit import EruditBuild, run_erudit
+from clirdata.pipelines.build import Build, run_build
 from clirdata.pipelines.runner import make_options
-from clirdata.pipelines.sources import InputRef, TooLarge, fingerprint, list_inputs, read_bounded, read_input
+from clirdata.readers.files import (
+    InputRef,
+    TooLarge,
+    fingerprint_part,
+    fingerprint_summary,
+    list_inputs,
+    read_bounded,
+    read_input,
+)
 from clirdata.schemas import RawItem, Reject
+from clirdata.sources.erudit import EruditSource
 from tests import handmade
 
 LIMIT = 1_000_000
@@ -490,22 +501,87 @@ def test_mutated_inputs_give_items_or_rejects_and_never_raise(kind, edits, cut):
 
 # ---- fingerprint and read_bounded -----------------------------------------------------------------------------
 
+def line_digest(line: str) -> int:
+    return int.from_bytes(hashlib.sha256(line.encode()).digest(), "big")
+
+
+def summed(parts) -> dict[str, int]:
+    """Key-wise sums of fingerprint parts, as the workers' CombinePerKey makes them."""
+    total: Counter[str] = Counter()
+    for part in parts:
+        total.update(part)
+    return dict(total)
+
+
 def test_fingerprint_streams_the_stored_bytes(tmp_path):
     plain = tmp_path / "a.xml"
     plain.write_bytes(bytes(range(256)) * 40_000)  # 10 MB
     packed = compressed_zeros(tmp_path / "b.xml.gz", 2 * MIB)
     refs = list_inputs(str(tmp_path))
-    lines = [f"{p}\t{p.stat().st_size}\t{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in (plain, packed)]
-    expected = {"files": 2, "sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest()}
-    result, peak = traced_peak(lambda: fingerprint(refs))
-    assert result == expected  # the .gz is fingerprinted as stored, not as it decompresses
+    assert [ref.uri for ref in refs] == [str(plain), str(packed)]
+    expected = [{"files": 1, "bytes": p.stat().st_size,
+                 "digest": line_digest(f"{p}\t{p.stat().st_size}\t{hashlib.sha256(p.read_bytes()).hexdigest()}")}
+                for p in (plain, packed)]
+    parts, peak = traced_peak(lambda: [fingerprint_part(ref.uri) for ref in refs])
+    assert parts == expected  # the .gz is fingerprinted as stored (its size as stored), not as it decompresses
     assert peak < 3 * MIB, peak
+    size = plain.stat().st_size + packed.stat().st_size
+    assert fingerprint_summary(summed(parts)) == {
+        "files": 2, "bytes": size, "digest": format(sum(p["digest"] for p in expected) % (1 << 256), "064x")}
 
 
 def test_fingerprint_of_an_unreadable_input_does_not_stop_the_build(tmp_path):
     missing = str(tmp_path / "gone.xml")
-    expected = hashlib.sha256(f"{missing}\tunreadable\tFileNotFoundError".encode()).hexdigest()
-    assert fingerprint([InputRef(missing)]) == {"files": 1, "sha256": expected}
+    part = fingerprint_part(missing)
+    assert part == {"files": 1, "bytes": 0, "digest": line_digest(f"{missing}\tunreadable\tFileNotFoundError")}
+    present = tmp_path / "here.xml"
+    present.write_bytes(GOOD_A)
+    summary = fingerprint_summary(summed([part, fingerprint_part(str(present))]))
+    assert (summary["files"], summary["bytes"], len(summary["digest"])) == (2, len(GOOD_A), 64)
+
+
+def test_fingerprint_summary_of_nothing_is_well_formed():
+    assert fingerprint_summary({}) == {"files": 0, "bytes": 0, "digest": "0" * 64}
+
+
+def fingerprinted_folder(folder: Path) -> list[str]:
+    folder.mkdir()
+    for name, data in (("a.xml", GOOD_A), ("b.xml", b"<article idproprio='b'/>"), ("c.xml", GOOD_C),
+                       ("d.xml.gz", gzip.compress(GOOD_A, mtime=0))):
+        (folder / name).write_bytes(data)
+    return [ref.uri for ref in list_inputs(str(folder))]
+
+
+def test_fingerprint_parts_sum_to_the_same_summary_in_any_order_and_grouping(tmp_path):
+    uris = fingerprinted_folder(tmp_path / "in")
+    parts = [fingerprint_part(uri) for uri in uris]
+    whole = fingerprint_summary(summed(parts))
+    for order in itertools.permutations(parts):
+        assert fingerprint_summary(summed(order)) == whole
+    # workers each sum their own parts, then those sums are summed: the same summary
+    assert fingerprint_summary(summed([summed(parts[:1]), summed(parts[1:3]), summed(parts[3:])])) == whole
+    assert fingerprint_summary(summed([summed(parts[::2]), summed(parts[1::2])])) == whole
+    # sums are kept whole and reduced once, at the end: a sum past 2**256 wraps as the summary's modulus says
+    assert whole["digest"] == format(sum(p["digest"] for p in parts) % (1 << 256), "064x")
+    assert fingerprint_summary({"files": 2, "bytes": 3, "digest": (1 << 256) + 5})["digest"] == "0" * 63 + "5"
+
+
+def test_fingerprint_changes_when_one_byte_or_one_name_changes(tmp_path):
+    uris = fingerprinted_folder(tmp_path / "in")
+    before = fingerprint_summary(summed(fingerprint_part(uri) for uri in uris))
+    b = tmp_path / "in" / "b.xml"
+    original = b.read_bytes()
+    b.write_bytes(original.replace(b"'b'", b"'B'"))  # one byte, same size
+    changed = fingerprint_summary(summed(fingerprint_part(uri) for uri in uris))
+    assert (changed["files"], changed["bytes"]) == (before["files"], before["bytes"])
+    assert changed["digest"] != before["digest"]
+    b.write_bytes(original)
+    assert fingerprint_summary(summed(fingerprint_part(uri) for uri in uris)) == before  # back as it was
+    b.rename(tmp_path / "in" / "e.xml")  # the same bytes under another name
+    renamed = [ref.uri for ref in list_inputs(str(tmp_path / "in"))]
+    after = fingerprint_summary(summed(fingerprint_part(uri) for uri in renamed))
+    assert (after["files"], after["bytes"]) == (before["files"], before["bytes"])
+    assert after["digest"] != before["digest"]
 
 
 def test_read_bounded_keeps_its_contract(tmp_path):
@@ -521,7 +597,7 @@ def test_read_bounded_keeps_its_contract(tmp_path):
 
 PEAK_RSS = """
 import json, resource, sys
-from clirdata.pipelines.sources import list_inputs, read_input
+from clirdata.readers.files import list_inputs, read_input
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 outcome = {}
 for path in sys.argv[1:]:
@@ -554,9 +630,8 @@ def test_hostile_inputs_stay_small_in_resident_memory(tmp_path):
 # ---- end to end through the real Beam pipeline ---------------------------------------------------------------
 
 def build(location: Path, out: Path) -> dict:
-    spec = EruditBuild(out_dir=str(out), pairing=PairingOptions("en", "fr", "keywords", 3),
-                       inputs=tuple(list_inputs(str(location))), input_location=str(location))
-    return run_erudit(spec, make_options([], None), "test")
+    source = EruditSource(out_dir=str(out), pairing=PairingOptions("en", "fr", "keywords", 3), location=str(location))
+    return run_build(Build(source, str(out)), source.prepare(), make_options([], None), "test")
 
 
 def rows(out: Path, relpath: str) -> list[dict]:

@@ -1,4 +1,5 @@
-"""The EUR-Lex build end to end on the real Beam runner: real HTML fixtures, PDFs made here."""
+"""The EUR-Lex source end to end on the real Beam runner (through the CLI and through `run_build`): real HTML
+fixtures, PDFs made here; and its pair step run alone through the generic pipeline against the pure function."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from click.testing import CliRunner
 from clirdata.align.eurlex import CheckedAct, EurlexPairing, pair_acts
 from clirdata.cli import cli
 from clirdata.extractors.eurlex_html import parse_act_html
-from clirdata.pipelines.eurlex import ActFiles, EurlexBuild, PairActs, extract_act, list_act_files, run_eurlex
+from clirdata.pipelines.build import Build, MakeRows, RunSteps, run_build
 from clirdata.pipelines.manifest import stage_counters
 from clirdata.pipelines.runner import make_options
-from clirdata.pipelines.writers import collection_rows
+from clirdata.readers.eurlex import ActFiles
 from clirdata.schemas import Reject
 from clirdata.schemas.legal import FidelityReport
+from clirdata.sources.eurlex import EurlexSource, extract_act, pair_step
 from tests import pdfgen
 from tests.align.test_eurlex import act as hand_act
 from tests.conftest import Reply, shared_fixture
@@ -103,6 +105,7 @@ def test_faithful_pdfs_pass_and_bad_ones_are_rejected_with_scores(folder, tmp_pa
     assert qrels == [{"query-id": "32016R0679:title:en", "corpus-id": "32016R0679:doc:el", "score": 1}]
     stages = {s["name"]: s for s in manifest["stages"]}
     assert all(s["in"] == s["out"] + s["rejected"] for s in manifest["stages"])
+    assert manifest["stages"][0]["name"] == "list"  # the listing, done before the pipeline, comes first
     assert (stages["list"]["in"], stages["list"]["rejected"]) == (11, 3)
     assert (stages["fidelity"]["in"], stages["fidelity"]["rejected"]) == (4, 2)
     assert (stages["title-queries"]["in"], stages["title-queries"]["out"]) == (1, 1)
@@ -139,7 +142,11 @@ def test_celex_list_is_fetched_over_http_then_built(local_server, tmp_path):
                                       "--langs", "en,el", "--out", str(out)], obj={"beam_args": []})
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["stages"][0] == {"name": "download", "in": 8, "out": 4, "rejected": 4, "balanced": True}
+    stages = {s["name"]: s for s in manifest["stages"]}
+    assert [s["name"] for s in manifest["stages"]][:2] == ["download", "list"]  # what prepare() did comes first
+    assert stages["download"] == {"name": "download", "in": 8, "out": 4, "rejected": 4, "balanced": True}
+    assert stages["list"] == {"name": "list", "in": 4, "out": 4, "rejected": 0, "balanced": True}
+    assert manifest["source"] == "eurlex" and manifest["inputs"]["files"] == 4
     assert manifest["files"]["qrels/en_el.parquet"] == 1
     missing = [r for r in pq.read_table(out / "rejects.parquet").to_pylist() if r["stage"] == "download"]
     assert {r["source_id"] for r in missing} == {"32099R9999"} and all("404" in r["detail"] for r in missing)
@@ -175,13 +182,16 @@ def rough_folder(tmp_path) -> tuple[Path, str]:
 
 def test_versions_without_a_pdf_go_on_unverified_and_every_file_is_used_or_rejected(rough_folder, tmp_path):
     folder, vanishing = rough_folder
-    acts, list_rejects, seen = list_act_files(str(folder), ("en", "el"))
-    Path(vanishing).unlink()  # gone before the workers read it
     out = tmp_path / "out"
-    build = EurlexBuild(out_dir=str(out), acts=tuple(acts), pairing=EurlexPairing(langs=("en", "el"), query_lang="en"),
-                        pre_rejects=tuple(list_rejects), max_html_bytes=HTML_LIMIT, max_pdf_bytes=PDF_LIMIT)
-    manifest = run_eurlex(build, make_options([]), "test", {"location": str(folder)}, [])
+    source = EurlexSource(location=str(folder), pairing=EurlexPairing(langs=("en", "el"), query_lang="en"),
+                          max_html_bytes=HTML_LIMIT, max_pdf_bytes=PDF_LIMIT)
+    prepared = source.prepare()  # lists the folder
+    Path(vanishing).unlink()  # gone before the workers read it
+    manifest = run_build(Build(source, str(out)), prepared, make_options([]), "test")
+    acts, list_rejects, seen = prepared.seeds, prepared.rejects, prepared.inputs["files"]
     assert seen == 9 and len(acts) == 5 and sum(1 + bool(a.pdf) for a in acts) + len(list_rejects) == seen
+    assert manifest["stages"][0] == {"name": "list", "in": 9, "out": 7, "rejected": 2, "balanced": True}
+    assert manifest["inputs"] == {"location": str(folder), "files": 9} and manifest["source"] == "eurlex"
     rejects = {(Path(r["source_uri"]).name, r["stage"], r["reason"]) for r in pq.read_table(out / "rejects.parquet").to_pylist()}
     assert rejects == {("32016R0679_EL.xhtml", "list", "duplicate"), ("32099R0005_EN.html", "list", "not-a-file"),
                        ("32099R0006_EN.html", "extract", "too-large"), ("32099R0007_EN.html", "extract", "unreadable"),
@@ -211,8 +221,7 @@ def test_an_endless_file_is_read_only_up_to_the_bound(tmp_path):
     assert isinstance(reject, Reject)
     assert (reject.stage, reject.reason, reject.source_id, reject.source_uri) == (
         "extract", "too-large", "32099R0008", str(endless))
-    listed, list_rejects, _ = list_act_files(str(tmp_path), ("en",))  # and the listing never hands it on
-    assert not listed and [(r.reason, r.stage) for r in list_rejects] == [("not-a-file", "list")]
+    # (and the listing never hands it on: tests/readers/test_eurlex.py)
 
 
 def test_a_pdf_that_cannot_be_read_is_a_side_reject_and_the_html_goes_on(tmp_path):
@@ -222,21 +231,6 @@ def test_a_pdf_that_cannot_be_read_is_a_side_reject_and_the_html_goes_on(tmp_pat
     assert outcome.value.pdf is None and outcome.value.act.title == ACT_BY_ACT_TITLE
     assert [(r.stage, r.reason, r.source_id) for r in outcome.rejects] == [("extract-pdf", "unreadable", "32024R1689")]
     assert outcome.counts == (("extract-pdf", "in", 1), ("extract-pdf", "rejected", 1))
-
-
-def test_file_names_are_matched_in_any_case_and_only_once_per_version(tmp_path):
-    for name in ("32016r0679_en.Html", "32016R0679_EN.PDF", "32016R0679_FR.htm", "32016R0679_FR.HTM", "x_EN.txt",
-                 ".32016R0679_DE.html"):
-        (tmp_path / name).write_text("<html/>")
-    (tmp_path / "32016R0679_EL.html").symlink_to(tmp_path / "nowhere.html")  # a dangling link
-    (tmp_path / "32016R0679_IT.html").mkdir()  # a folder is not a file of the folder
-    acts, rejects, seen = list_act_files(str(tmp_path), ("en", "fr", "el"))
-    assert seen == 7
-    assert [(a.celex, a.lang, Path(a.html).name, Path(a.pdf).name if a.pdf else "") for a in acts] == [
-        ("32016R0679", "en", "32016r0679_en.Html", "32016R0679_EN.PDF"), ("32016R0679", "fr", "32016R0679_FR.HTM", "")]
-    assert sorted((Path(r.source_uri).name, r.stage, r.reason) for r in rejects) == [
-        (".32016R0679_DE.html", "list", "unrecognised-name"), ("32016R0679_EL.html", "list", "unreadable"),
-        ("32016R0679_FR.htm", "list", "duplicate"), ("x_EN.txt", "list", "unrecognised-name")]
 
 
 # --- pairing grouped by CELEX, against the pure function ---------------------------------------------
@@ -251,13 +245,17 @@ def test_pairing_by_celex_gives_the_pure_functions_rows_rejects_and_counts():
                CheckedAct(hand_act("D", "el"))]
     pairing = EurlexPairing(langs=("en", "el"), query_lang="en")
     pure = pair_acts(checked, pairing)
+    source = EurlexSource(pairing=pairing)
+    (pair,) = source.steps()[-1:]
+    assert (pair.stage, pair.kind, pair.fn.func) == ("pair", "group", pair_step)
     pipeline = BeamTestPipeline(options=make_options([]))
-    paired = pipeline | beam.Create(checked) | PairActs(pairing)
-    assert_that(paired["rows"], equal_to(list(collection_rows(pure))), label="rows")
+    paired = pipeline | beam.Create(checked) | RunSteps([pair])
+    rows = paired["ok"] | MakeRows(source)
+    assert_that(rows, equal_to(list(pure.rows())), label="rows")
     assert_that(paired["rejects"] | beam.Map(lambda r: (r.source_uri, r.stage, r.reason)),
                 equal_to([("mem://zz-A_en-again", "pair", "duplicate-version"),
                           ("mem://C_en", "title-queries", "no-title")]), label="rejects")
-    queries = paired["rows"] | beam.Filter(lambda pair: pair[0].startswith("queries/")) | beam.Map(lambda p: p[1])
+    queries = rows | beam.Filter(lambda pair: pair[0].startswith("queries/")) | beam.Map(lambda p: p[1])
     assert_that(queries | beam.Map(lambda q: (q["_id"], q["text"])), equal_to([("A:title:en", "A title")]),
                 label="the first English version's title")
     result = pipeline.run()

@@ -1,4 +1,5 @@
-"""EUR-Lex downloads against a real HTTP server on 127.0.0.1: URLs, retries, resume."""
+"""EUR-Lex downloads against a real HTTP server on 127.0.0.1 (URLs, retries, resume), and the listing of a
+folder of `{CELEX}_{LANG}.{html,xhtml,pdf}` files by act and language."""
 
 from __future__ import annotations
 
@@ -6,14 +7,15 @@ import inspect
 import logging
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from clirdata.extractors.eurlex_fetch import Download, download_all, plan_downloads, read_celex_list
-from clirdata.extractors.http import RETRY_AFTER_CAP_S
+from clirdata.readers.eurlex import ActFiles, Download, download_all, list_act_files, plan_downloads, read_celex_list
+from clirdata.readers.http import RETRY_AFTER_CAP_S
 from clirdata.schemas import Reject
 from tests.conftest import Reply
-from tests.extractors.test_http import scripted_server, trickle
+from tests.readers.test_http import scripted_server, trickle
 
 
 def test_urls_follow_eurlex_pattern():
@@ -79,3 +81,43 @@ def test_a_server_that_sends_a_byte_at_a_time_is_cut_at_the_total_deadline(tmp_p
     [reject] = results
     assert isinstance(reject, Reject) and (reject.stage, reject.reason) == ("download", "too-slow")
     assert not any(tmp_path.iterdir())  # nothing half-written is left to look complete
+
+
+# ---- listing a folder --------------------------------------------------------------------------------------------
+
+def test_file_names_are_matched_in_any_case_and_only_once_per_version(tmp_path):
+    for name in ("32016r0679_en.Html", "32016R0679_EN.PDF", "32016R0679_FR.htm", "32016R0679_FR.HTM", "x_EN.txt",
+                 ".32016R0679_DE.html"):
+        (tmp_path / name).write_text("<html/>")
+    (tmp_path / "32016R0679_EL.html").symlink_to(tmp_path / "nowhere.html")  # a dangling link
+    (tmp_path / "32016R0679_IT.html").mkdir()  # a folder is not a file of the folder
+    acts, rejects, seen = list_act_files(str(tmp_path), ("en", "fr", "el"))
+    assert seen == 7
+    assert [(a.celex, a.lang, Path(a.html).name, Path(a.pdf).name if a.pdf else "") for a in acts] == [
+        ("32016R0679", "en", "32016r0679_en.Html", "32016R0679_EN.PDF"), ("32016R0679", "fr", "32016R0679_FR.HTM", "")]
+    assert sorted((Path(r.source_uri).name, r.stage, r.reason) for r in rejects) == [
+        (".32016R0679_DE.html", "list", "unrecognised-name"), ("32016R0679_EL.html", "list", "unreadable"),
+        ("32016R0679_FR.htm", "list", "duplicate"), ("x_EN.txt", "list", "unrecognised-name")]
+
+
+def test_an_endless_file_is_never_handed_on_by_the_listing(tmp_path):
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    (tmp_path / "32099R0008_EN.html").symlink_to("/dev/zero")  # a device: reading it would never end
+    listed, list_rejects, seen = list_act_files(str(tmp_path), ("en",))
+    assert not listed and seen == 1
+    assert [(r.reason, r.stage, r.source_id) for r in list_rejects] == [("not-a-file", "list", "32099R0008")]
+
+
+def test_every_file_of_a_folder_is_used_or_a_reject(tmp_path):
+    for name in ("32016R0679_EN.html", "32016R0679_EN.pdf", "32016R0679_EL.xhtml", "32016R0679_DE.html",
+                 "32099R0001_EN.pdf", "README.md"):
+        (tmp_path / name).write_text("x")
+    acts, rejects, seen = list_act_files(str(tmp_path), ("en", "el"))
+    assert acts == [ActFiles("32016R0679", "el", str(tmp_path / "32016R0679_EL.xhtml")),
+                    ActFiles("32016R0679", "en", str(tmp_path / "32016R0679_EN.html"),
+                             str(tmp_path / "32016R0679_EN.pdf"))]
+    assert sorted((Path(r.source_uri).name, r.reason) for r in rejects) == [
+        ("32016R0679_DE.html", "language-not-requested"), ("32099R0001_EN.pdf", "no-html"),
+        ("README.md", "unrecognised-name")]
+    assert seen == 6 == sum(1 + bool(act.pdf) for act in acts) + len(rejects)

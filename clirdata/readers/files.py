@@ -32,7 +32,7 @@ from typing import BinaryIO
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from clirdata.schemas import Origin, RawItem, Reject, sha256_hex
+from clirdata.schemas import Origin, RawItem, Reject
 
 STAGE = "read"
 MAX_ITEM_BYTES = 20_000_000            # one file or archive member, after decompression
@@ -96,17 +96,27 @@ def list_inputs(location: str, pattern: str = "*.xml") -> list[InputRef]:
             if is_archive(uri) or matches(uri, pattern)]
 
 
-def fingerprint(refs: list[InputRef]) -> dict:
-    """What the inputs were: count and a digest over (uri, size, sha256) of each file as stored.
+def fingerprint_part(uri: str) -> dict[str, int]:
+    """One input file's share of the fingerprint: {"files": 1, "bytes": size, "digest": SHA-256 of the line
+    (uri, size, SHA-256 of the stored bytes) as an integer}.
 
-    Each file is streamed through the hash in chunks (never held whole, never decompressed); one
-    that cannot be read says `unreadable` in place of its size and digest (its read is rejected).
+    Shares add up: `fingerprint_summary` of their key-wise sums is the same in whatever order and on
+    whichever workers they were made, so the pipeline combines them in the workers (a CombinePerKey).
+    Each file is streamed through the hash in chunks (never held whole, never decompressed); one that
+    cannot be read counts with size 0 and `unreadable` in its line (its read is rejected).
     """
-    lines = [_fingerprint_line(ref.uri) for ref in refs]
-    return {"files": len(refs), "sha256": sha256_hex("\n".join(lines).encode("utf-8"))}
+    line, size = _fingerprint_line(uri)
+    return {"files": 1, "bytes": size, "digest": int.from_bytes(hashlib.sha256(line.encode("utf-8")).digest(), "big")}
 
 
-def _fingerprint_line(uri: str) -> str:
+def fingerprint_summary(sums: dict[str, int]) -> dict:
+    """The manifest's description of the inputs from the summed shares: count, bytes, and the digest (the
+    sum of the shares' digests modulo 2**256, in hex: it changes when any file, name or size does)."""
+    return {"files": sums.get("files", 0), "bytes": sums.get("bytes", 0),
+            "digest": format(sums.get("digest", 0) % (1 << 256), "064x")}
+
+
+def _fingerprint_line(uri: str) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     try:
         with _open_stored(uri) as handle:
@@ -114,8 +124,8 @@ def _fingerprint_line(uri: str) -> str:
                 digest.update(chunk)
                 size += len(chunk)
     except OSError as error:
-        return f"{uri}\tunreadable\t{type(error).__name__}"
-    return f"{uri}\t{size}\t{digest.hexdigest()}"
+        return f"{uri}\tunreadable\t{type(error).__name__}", 0
+    return f"{uri}\t{size}\t{digest.hexdigest()}", size
 
 
 class TooLarge(ValueError):
@@ -134,6 +144,17 @@ def read_bounded(uri: str, max_bytes: int) -> bytes:
     """
     with _open_stored(uri) as handle:
         return _read_at_most(handle, uri, max_bytes)
+
+
+def read_file(source: str, uri: str, max_bytes: int, stage: str, source_id: str = "") -> bytes | Reject:
+    """`read_bounded`, with a file that is too large or unreadable as a Reject of `stage`."""
+    try:
+        return read_bounded(uri, max_bytes)
+    except TooLarge:
+        return Reject(source, uri, stage, TOO_LARGE, f"more than {max_bytes} bytes (the limit); not read further",
+                      source_id)
+    except OSError as error:
+        return Reject(source, uri, stage, UNREADABLE, f"{type(error).__name__}: {error}", source_id)
 
 
 def read_input(ref: InputRef, source: str, max_bytes: int = MAX_ITEM_BYTES,

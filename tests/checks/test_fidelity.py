@@ -15,14 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from clirdata.extractors.eurlex_html import parse_act_html
-from clirdata.extractors.lcs import (
+from clirdata.checks.fidelity import (
     DEFAULT_MIN_FIDELITY,
     fidelity,
     lexical_content_score,
     overlap_f1,
     sequence_similarity,
 )
+from clirdata.extractors.eurlex_html import parse_act_html
 from clirdata.extractors.pdf import extract_pdf_text
 from clirdata.extractors.text import clean_text
 from clirdata.schemas.legal import ActText, PdfText, Unit

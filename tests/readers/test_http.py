@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from clirdata.extractors.http import (
+from clirdata.readers.http import (
     FetchFailed,
     RetryableBody,
     fetch,

@@ -1,115 +1,66 @@
-"""OAI-PMH harvester: paging, retries, OAI errors, hardened parsing and the oai_dc mapping.
+"""OAI-PMH harvesting: paging, retries, bounds that make a harvest end, the page store, resume, Identify.
 
-Network tests run against the real `local_server` (HTTP on 127.0.0.1) with recorded or
-hand-written pages; the mapping helpers are tested as pure functions.
+Every test talks HTTP to a real server on 127.0.0.1 (`local_server`, or `scripted_server` when the
+answer depends on the request number) with recorded or hand-written pages; the killed-build test
+runs the whole Érudit OAI build on Beam's in-process runner.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from xml.sax.saxutils import escape as xml_escape
 
+import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from lxml import etree
 
-from clirdata.extractors.http import parse_retry_after
-from clirdata.extractors.oai import (
+from clirdata.align.keywords import PairingOptions
+from clirdata.pipelines.build import Build, run_build
+from clirdata.pipelines.runner import make_options
+from clirdata.readers.http import FetchFailed
+from clirdata.readers.oai import (
     HarvestOptions,
-    OaiPage,
+    OaiPageStore,
     OaiRequest,
-    extract_doi,
     harvest,
+    identify_url,
     list_records_url,
-    normalize_lang,
-    parse_list_records,
+    oai_state_folder,
+    repository_name,
 )
 from clirdata.schemas.records import Record, Reject
+from clirdata.sources.erudit import EruditSource
 from tests.conftest import Reply, shared_fixture
-from tests.extractors.test_http import scripted_server, send, trickle
+from tests.extractors.test_oai_dc import (
+    BILINGUAL,
+    ENGLISH,
+    ERUDIT_PAGE,
+    HANDWRITTEN_PAGE_2,
+    OAI_NS,
+    SECRET,
+    dc_record,
+    entity_bomb_page,
+    identify_page,
+    oai_error,
+    oai_page,
+    record_page,
+    records_of,
+    rejects_of,
+    xxe_page,
+)
+from tests.readers.test_http import scripted_server, send, trickle
 
-ERUDIT_PAGE = "erudit/oai/ListRecords_oai_dc_2015-10-27.xml"
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 FAST = HarvestOptions(delay_s=0.0, backoff_s=0.01, backoff_max_s=0.02)
 
 
 def fast(**changes) -> HarvestOptions:
     """FAST with some options changed."""
     return replace(FAST, **changes)
-
-
-def oai_page(records_xml: str = "", token: str | None = None, size: int | None = None) -> bytes:
-    """A ListRecords response around hand-written <record> elements."""
-    token_xml = ""
-    if token is not None:
-        size_attr = f' completeListSize="{size}"' if size is not None else ""
-        token_xml = f"<resumptionToken{size_attr}>{token}</resumptionToken>"
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<OAI-PMH xmlns="{OAI_NS}"><responseDate>2016-01-01T00:00:00Z</responseDate>'
-        '<request verb="ListRecords">http://repo.example/oai</request>'
-        f"<ListRecords>{records_xml}{token_xml}</ListRecords></OAI-PMH>"
-    ).encode()
-
-
-def oai_error(code: str, message: str) -> bytes:
-    """An OAI-PMH error response (HTTP 200, as the protocol wants)."""
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="{OAI_NS}">'
-        '<responseDate>2016-01-01T00:00:00Z</responseDate><request>http://repo.example/oai</request>'
-        f'<error code="{code}">{message}</error></OAI-PMH>'
-    ).encode()
-
-
-def dc_record(identifier: str, dc_xml: str, status: str = "") -> str:
-    """One <record> with an oai_dc payload (or a deleted header when status="deleted")."""
-    status_attr = f' status="{status}"' if status else ""
-    header = (
-        f"<header{status_attr}><identifier>{identifier}</identifier>"
-        "<datestamp>2016-01-01</datestamp></header>"
-    )
-    if status == "deleted":
-        return f"<record>{header}</record>"
-    return (
-        f"<record>{header}<metadata>"
-        '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/">'
-        f"{dc_xml}</oai_dc:dc></metadata></record>"
-    )
-
-
-BILINGUAL = dc_record(
-    "oai:test:2001",
-    "<dc:title>Les mots et les choses</dc:title>"
-    '<dc:title xml:lang="en">Words and things</dc:title>'
-    '<dc:description xml:lang="fr-CA">Résumé   français\u00a0de l’article.</dc:description>'
-    '<dc:description xml:lang="fr">Note.</dc:description>'
-    '<dc:description xml:lang="en">English abstract of the article.</dc:description>'
-    '<dc:subject xml:lang="fr">linguistique; sémantique ;Linguistique</dc:subject>'
-    '<dc:subject xml:lang="en">linguistics</dc:subject>'
-    "<dc:subject>lexique</dc:subject>"
-    "<dc:identifier>https://doi.org/10.7202/2001ar</dc:identifier>"
-    "<dc:identifier>https://repo.example/article/2001</dc:identifier>"
-    "<dc:language>fre</dc:language><dc:language>eng</dc:language>"
-    "<dc:date>2016-02-01</dc:date>"
-    "<dc:source>Revue d’essai ; vol. 1 no. 2</dc:source>"
-    "<dc:publisher>Presses d’essai</dc:publisher>"
-    "<dc:rights>CC BY 4.0</dc:rights><dc:rights>© Les auteurs</dc:rights>",
-)
-DELETED = dc_record("oai:test:2002", "", status="deleted")
-ENGLISH = dc_record(
-    "oai:test:2003",
-    "<dc:title>A plain English record</dc:title><dc:language>en</dc:language>"
-    "<dc:identifier>info:doi/10.1000/xyz.3</dc:identifier><dc:date>c. 1999</dc:date>",
-)
-HANDWRITTEN_PAGE_2 = oai_page(BILINGUAL + DELETED + ENGLISH, token="")
 
 
 def request_for(server, **kwargs) -> OaiRequest:
@@ -120,12 +71,17 @@ def query_of(raw_path: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(raw_path).query)
 
 
-def records_of(items) -> dict[str, Record]:
-    return {item.source_id: item for item in items if isinstance(item, Record)}
+class MemoryStore:
+    """A PageStore in a dict (the Beam filesystem one, OaiPageStore, is tested at the end)."""
 
+    def __init__(self):
+        self.pages: dict[int, bytes] = {}
 
-def rejects_of(items) -> list[Reject]:
-    return [item for item in items if isinstance(item, Reject)]
+    def load(self, index: int) -> bytes | None:
+        return self.pages.get(index)
+
+    def save(self, index: int, body: bytes) -> None:
+        self.pages[index] = body
 
 
 # --------------------------------------------------------------------------- real Érudit page
@@ -181,22 +137,7 @@ def test_harvest_real_erudit_page_then_handwritten_page(local_server):
     second = records["oai:test:2001"]
     assert "resumptionToken=erudit%7C2015-10-27%7C46#oai:test:2001" in second.source_uri
     assert second.texts["en"].title == "Words and things"
-
-
-def test_parse_real_erudit_page_is_complete_and_fingerprinted():
-    path = shared_fixture(ERUDIT_PAGE)
-    page = parse_list_records(path.read_bytes(), OaiRequest("https://oai.erudit.org/oai/request"), "u")
-
-    assert page.resumption_token is None and page.error is None
-    assert len(page.records) == 46
-    assert all(isinstance(r, Record) for r in page.records)
-    assert sum(1 for r in page.records if r.doi) == 27
-    assert sum(1 for r in page.records if "en" in r.texts and "fr" in r.texts) == 10
-    root = etree.fromstring(path.read_bytes())
-    first = root.find(f"{{{OAI_NS}}}ListRecords/{{{OAI_NS}}}record")
-    expected = hashlib.sha256(etree.tostring(first, with_tail=False)).hexdigest()
-    assert page.records[0].sha256 == expected
-    assert len({r.sha256 for r in page.records}) == 46
+    assert second.license == "CC BY 4.0"
 
 
 # --------------------------------------------------------------------------- paging and URLs
@@ -232,6 +173,14 @@ def test_first_url_leaves_out_unset_arguments():
     assert url == "https://repo.example/oai?verb=ListRecords&metadataPrefix=oai_dc"
 
 
+def test_urls_of_a_base_url_that_has_a_query_already():
+    request = OaiRequest("https://repo.example/oai?repo=x", set_spec="s")
+    assert list_records_url(request) == "https://repo.example/oai?repo=x&verb=ListRecords&metadataPrefix=oai_dc&set=s"
+    assert list_records_url(request, "t") == "https://repo.example/oai?repo=x&verb=ListRecords&resumptionToken=t"
+    assert identify_url("https://repo.example/oai") == "https://repo.example/oai?verb=Identify"
+    assert identify_url("https://repo.example/oai?repo=x") == "https://repo.example/oai?repo=x&verb=Identify"
+
+
 # --------------------------------------------------------------------------- retries
 
 
@@ -262,14 +211,18 @@ def test_default_bounds():
     assert (options.retry_after_cap_s, options.deadline_s, options.max_empty_pages) == (600.0, 300.0, 10)
 
 
-@pytest.mark.parametrize("bad", [{"max_empty_pages": 0}, {"deadline_s": 0}, {"max_retries": -1}, {"timeout_s": -1}])
+@pytest.mark.parametrize("bad", [{"max_empty_pages": 0}, {"deadline_s": 0}, {"max_retries": -1}, {"timeout_s": -1},
+                                 {"max_page_bytes": 0}, {"delay_s": -1}])
 def test_options_that_would_never_fetch_or_never_end_are_refused(bad):
     with pytest.raises(ValueError):
         HarvestOptions(**bad)
 
 
 def test_superscript_retry_after_falls_back_to_the_backoff(local_server):
-    """`Retry-After: ²` once killed the whole build: "²".isdigit() is True, float("²") raises."""
+    """`Retry-After: ²` once killed the whole build: "²".isdigit() is True, float("²") raises.
+
+    (parse_retry_after's own table of values is in tests/readers/test_http.py.)
+    """
     local_server.add("/oai", Reply(503, b"busy", {"Retry-After": "²"}), Reply(200, oai_page(ENGLISH)))
     items = list(harvest(request_for(local_server), FAST))
     assert [i.source_id for i in records_of(items).values()] == ["oai:test:2003"]
@@ -295,11 +248,15 @@ def test_client_error_is_not_retried(local_server):
     assert len(local_server.requests) == 1
 
 
-def test_connection_refused_gives_http_error_reject():
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    request = OaiRequest(f"http://127.0.0.1:{port}/oai")
+        return sock.getsockname()[1]
+
+
+def test_connection_refused_gives_http_error_reject():
+    request = OaiRequest(f"http://127.0.0.1:{free_port()}/oai")
     items = list(harvest(request, fast(max_retries=2, timeout_s=2)))
     [reject] = items
     assert reject.reason == "http-error" and "ConnectionError" in reject.detail
@@ -309,15 +266,6 @@ def test_page_over_the_size_limit_is_rejected(local_server):
     local_server.add("/oai", Reply(200, oai_page(BILINGUAL)))
     items = list(harvest(request_for(local_server), fast(max_page_bytes=200)))
     assert [(r.stage, r.reason) for r in items] == [("read", "too-large")]
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("120", 120.0), ("0", 0.0), ("Thu, 01 Jan 2015 00:01:40 GMT", 100.0), ("soon", None), (None, None)],
-)
-def test_parse_retry_after(value, expected):
-    now = 1420070400.0  # 2015-01-01T00:00:00Z
-    assert parse_retry_after(value, now=now) == expected
 
 
 # --------------------------------------------------------------------------- OAI errors
@@ -347,62 +295,46 @@ def test_bad_resumption_token_keeps_page_1_and_adds_one_reject(local_server):
     assert len(local_server.requests) == 2
 
 
-def test_other_oai_error_is_reported_in_the_page():
-    page = parse_list_records(oai_error("cannotDisseminateFormat", "no mods"), OaiRequest("u"), "u?x")
-    assert page.error == ("cannotDisseminateFormat", "no mods")
-    assert [(r.reason, r.detail) for r in page.records] == [("oai-error", "cannotDisseminateFormat: no mods")]
+# --------------------------------------------------------------------------- hostile pages
 
 
-# --------------------------------------------------------------------------- hardened parsing
-
-
-def test_external_entity_is_not_resolved(local_server, tmp_path):
+def test_external_entity_page_ends_the_harvest_with_one_reject_and_leaks_nothing(local_server, tmp_path):
     secret = tmp_path / "secret.txt"
-    secret.write_text("TOP-SECRET-CONTENT-42")
-    page = (
-        '<?xml version="1.0"?>\n'
-        f'<!DOCTYPE OAI-PMH [<!ENTITY xxe SYSTEM "file://{secret}">]>\n'
-        + oai_page(dc_record("oai:test:xxe", "<dc:title>Leak: &xxe; end</dc:title><dc:language>en</dc:language>"))
-        .decode()
-        .split("\n", 1)[1]
-    ).encode()
-    local_server.add("/oai", Reply(200, page))
+    secret.write_text(SECRET)
+    # Page 1 is fine and points at page 2, which declares an entity; page 3 must never be asked for.
+    local_server.add("/oai", Reply(200, record_page(0, 1, "t1")), Reply(200, xxe_page(secret)),
+                     Reply(200, record_page(1, 1, None)))
+    store = MemoryStore()
 
-    items = list(harvest(request_for(local_server), FAST))
+    items = list(harvest(request_for(local_server), FAST, store=store))
 
-    assert "TOP-SECRET" not in repr(items)
-    [record] = items
-    assert record.texts["en"].title == "Leak: end"
+    assert [i.source_id for i in records_of(items).values()] == ["oai:test:r0"]
+    [reject] = rejects_of(items)
+    assert (reject.stage, reject.reason, reject.source) == ("read", "dtd-entities", "test")
+    assert reject.source_uri.endswith("resumptionToken=t1")
+    assert len(local_server.requests) == 2  # refused, not retried, and the harvest stopped there
+    assert sorted(store.pages) == [0]  # the refused page is not kept for a resume
+    assert SECRET not in repr(items) and all(SECRET.encode() not in page for page in store.pages.values())
 
 
-def test_entity_expansion_bomb_is_not_expanded():
-    lol = "lol" * 10
-    entities = '<!ENTITY a "' + lol + '">' + "".join(
-        f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(8)
-    )
-    body = oai_page(dc_record("oai:test:bomb", "<dc:title>&i;</dc:title>")).decode().split("\n", 1)[1]
-    page = f'<?xml version="1.0"?>\n<!DOCTYPE OAI-PMH [{entities}]>\n{body}'.encode()
+def test_entity_bomb_page_is_refused_fast(local_server):
+    local_server.add("/oai", Reply(200, entity_bomb_page()))
     start = time.monotonic()
-    result = parse_list_records(page, OaiRequest("u"), "u")
+    items = list(harvest(request_for(local_server), FAST))
     assert time.monotonic() - start < 2
-    assert "lollol" not in repr(result)
+    assert [(r.stage, r.reason) for r in items] == [("read", "dtd-entities")]
+    assert "lollol" not in repr(items)
+    assert len(local_server.requests) == 1
 
 
-@pytest.mark.parametrize(
-    ("body", "detail_part"),
-    [
-        (b"<OAI-PMH><ListRecords><record>", ""),
-        (b"<html><body>Service unavailable</body></html>", "not an OAI-PMH response"),
-        (f'<OAI-PMH xmlns="{OAI_NS}"><GetRecord/></OAI-PMH>'.encode(), "without ListRecords"),
-        (b"", ""),
-    ],
-)
-def test_malformed_page_gives_one_reject(body, detail_part):
-    page = parse_list_records(body, OaiRequest("u", source="hal"), "u?verb=ListRecords")
-    [reject] = page.records
-    assert (reject.source, reject.stage, reject.reason) == ("hal", "read", "malformed-xml")
-    assert detail_part in reject.detail
-    assert page.resumption_token is None
+def test_undeclared_entity_page_is_fetched_again_then_ends_as_malformed(local_server):
+    """`&foo;` without a DTD is not well-formed XML: like a truncated page, it is retried, then rejected."""
+    local_server.add("/oai", Reply(200, oai_page(dc_record("oai:test:e", "<dc:title>A &foo; B</dc:title>"))))
+    items = list(harvest(request_for(local_server), fast(max_retries=1)))
+    [reject] = items
+    assert (reject.stage, reject.reason) == ("read", "malformed-xml")
+    assert "Entity 'foo' not defined" in reject.detail
+    assert len(local_server.requests) == 2
 
 
 def test_malformed_page_is_fetched_again(local_server):
@@ -423,150 +355,7 @@ def test_page_that_stays_truncated_ends_the_harvest_with_one_reject(local_server
     assert len(local_server.requests) == 3
 
 
-# --------------------------------------------------------------------------- oai_dc mapping
-
-
-def test_bilingual_record_mapping():
-    page = parse_list_records(HANDWRITTEN_PAGE_2, OaiRequest("https://repo.example/oai", source="scielo"), "P")
-    records = records_of(page.records)
-    record = records["oai:test:2001"]
-
-    assert page.resumption_token is None
-    assert record.source == "scielo" and record.source_uri == "P#oai:test:2001"
-    assert record.main_lang == "fr"  # "fre" first
-    assert record.texts["fr"].title == "Les mots et les choses"
-    assert record.texts["en"].title == "Words and things"
-    assert record.texts["fr"].abstract == "Résumé français de l’article."  # longest fr kept, cleaned
-    assert record.texts["en"].abstract == "English abstract of the article."
-    assert record.texts["fr"].keywords == ("linguistique", "sémantique", "lexique")
-    assert record.texts["en"].keywords == ("linguistics",)
-    assert record.doi == "10.7202/2001ar"
-    assert record.url == "https://repo.example/article/2001"
-    assert record.year == 2016
-    assert record.journal == "Revue d’essai ; vol. 1 no. 2"
-    assert record.license == "CC BY 4.0; © Les auteurs"
-
-    english = records["oai:test:2003"]
-    assert (english.main_lang, english.doi, english.year, english.url) == ("en", "10.1000/xyz.3", 1999, "")
-    assert english.journal == ""
-    deleted = [r for r in page.records if isinstance(r, Reject)]
-    assert [(r.stage, r.reason, r.source_id) for r in deleted] == [("extract", "deleted", "oai:test:2002")]
-
-
-def test_languages_from_one_spaced_element():
-    page = parse_list_records(
-        oai_page(
-            dc_record(
-                "oai:test:4",
-                "<dc:language>por spa</dc:language><dc:title>Título</dc:title>"
-                '<dc:description xml:lang="es-ES">Resumen.</dc:description>'
-                '<dc:description xml:lang="und">Resumo.</dc:description>',
-            )
-        ),
-        OaiRequest("u"),
-        "u",
-    )
-    [record] = page.records
-    assert record.main_lang == "pt"
-    assert record.texts["pt"].title == "Título"
-    assert record.texts["pt"].abstract == "Resumo."  # unknown xml:lang falls back to the main language
-    assert record.texts["es"].abstract == "Resumen."
-
-
-def test_mojibake_in_oai_dc_fields_is_repaired_and_recorded():
-    # UTF-8 read as Latin-1 somewhere upstream of the repository: "é" became "Ã©".
-    garbled = "Les étudiants et l’école".encode().decode("latin-1")
-    page = parse_list_records(
-        oai_page(dc_record("oai:test:5", f'<dc:language>fre</dc:language><dc:title>{garbled}</dc:title>'
-                                         f'<dc:subject xml:lang="fr">{garbled}; société</dc:subject>'
-                                         '<dc:description xml:lang="en">Students and school.</dc:description>')),
-        OaiRequest("u"), "u")
-    [record] = page.records
-    assert record.texts["fr"].title == "Les étudiants et l’école"
-    assert record.texts["fr"].keywords == ("Les étudiants et l’école", "société")
-    assert record.texts["en"].abstract == "Students and school."
-    assert record.repairs == ("mojibake:title:fr", "mojibake:keywords:fr")
-
-
-def test_xml_lang_is_inherited_from_the_dc_wrapper():
-    record_xml = (
-        "<record><header><identifier>oai:test:8</identifier></header><metadata>"
-        '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/" xml:lang="it">'
-        "<dc:language>fr</dc:language><dc:title>Titolo</dc:title>"
-        '<dc:title xml:lang="fr">Titre</dc:title></oai_dc:dc></metadata></record>'
-    )
-    [record] = parse_list_records(oai_page(record_xml), OaiRequest("u"), "u").records
-    assert record.main_lang == "fr"
-    assert {lang: t.title for lang, t in record.texts.items()} == {"fr": "Titre", "it": "Titolo"}
-
-
-def test_record_without_language_or_metadata():
-    no_lang = dc_record("oai:test:5", "<dc:title>Untitled language</dc:title>")
-    no_metadata = '<record><header><identifier>oai:test:6</identifier></header></record>'
-    empty = dc_record("oai:test:7", "<dc:language>fr</dc:language><dc:title>  </dc:title>")
-    page = parse_list_records(oai_page(no_lang + no_metadata + empty), OaiRequest("u"), "u")
-    first, second, third = page.records
-    assert first.main_lang == "" and first.texts["und"].title == "Untitled language"
-    assert (second.reason, second.stage, second.source_id) == ("no-metadata", "extract", "oai:test:6")
-    assert third.main_lang == "fr" and third.texts == {}  # no empty LangText stored
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("fre", "fr"), ("fra", "fr"), ("eng", "en"), ("spa", "es"), ("por", "pt"),
-        ("ger", "de"), ("deu", "de"), ("ita", "it"), ("FRE", "fr"), ("fr", "fr"),
-        ("fr-CA", "fr"), ("en_US", "en"), (" pt-BR ", "pt"), ("xyz", ""), ("", ""), (None, ""),
-    ],
-)
-def test_normalize_lang(code, expected):
-    assert normalize_lang(code) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("https://doi.org/10.7202/1234ar", "10.7202/1234ar"),
-        ("http://dx.doi.org/10.7202/1234ar", "10.7202/1234ar"),
-        ("https://doi.org/10.1590/S0102-311X2010000100001", "10.1590/S0102-311X2010000100001"),
-        ("doi:10.7202/1033634ar", "10.7202/1033634ar"),
-        ("DOI: 10.1000/abc.def", "10.1000/abc.def"),
-        ("info:doi/10.1000/182", "10.1000/182"),
-        ("10.1000/182", "10.1000/182"),
-        ("https://doi.org/10.1000%2F182", "10.1000/182"),
-        ("http://id.erudit.org/iderudit/1033634ar", ""),
-        ("https://hal.science/hal-01234567", ""),
-        ("10.12/too-short-prefix", ""),
-        ("", ""),
-    ],
-)
-def test_extract_doi(value, expected):
-    assert extract_doi(value) == expected
-
-
-# --------------------------------------------------------------------------- hostile attributes
-
-
-@pytest.mark.parametrize(("value", "expected"), [("3", 3), (" 12 ", 12), ("²", None), ("١٢", None), ("-1", None),
-                                                 ("", None), ("9" * 5000, None), ("1e3", None)])
-def test_complete_list_size_counts_only_plain_ascii_digits(value, expected):
-    """`completeListSize="²"` once killed the whole build; 5000 digits would trip int()'s own limit."""
-    page = parse_list_records(oai_page(ENGLISH, token="t", size=value), OaiRequest("u"), "u")
-    assert page.complete_list_size == expected
-    assert [r.source_id for r in page.records] == ["oai:test:2003"] and page.resumption_token == "t"
-
-
 # --------------------------------------------------------------------------- harvests that end
-
-
-def record_page(first: int, count: int, token: str | None) -> bytes:
-    """A page of `count` English records numbered from `first`, and its token."""
-    records = "".join(
-        dc_record(f"oai:test:r{i}", f"<dc:title>Record {i}</dc:title><dc:language>en</dc:language>")
-        for i in range(first, first + count)
-    )
-    return oai_page(records, token=token)
 
 
 def test_repeated_resumption_token_ends_the_harvest_with_a_reject(local_server):
@@ -696,19 +485,6 @@ def test_one_request_in_five_failing_gives_the_records_of_a_clean_harvest():
     assert not rejects_of(faulty)
 
 
-class MemoryStore:
-    """A PageStore in a dict (the Beam filesystem one is tested in tests/pipelines/test_oai_harvest.py)."""
-
-    def __init__(self):
-        self.pages: dict[int, bytes] = {}
-
-    def load(self, index: int) -> bytes | None:
-        return self.pages.get(index)
-
-    def save(self, index: int, body: bytes) -> None:
-        self.pages[index] = body
-
-
 def test_killed_harvest_resumes_from_its_last_token_and_equals_a_clean_one():
     server_pages = PagedServer(paged(5))
     store = MemoryStore()
@@ -759,6 +535,16 @@ def test_a_stored_page_that_is_unusable_is_fetched_again(local_server):
     assert store.pages[1].endswith(b"</OAI-PMH>")
 
 
+def test_a_stored_page_that_declares_entities_is_fetched_again(local_server, tmp_path):
+    """A page planted in the store is refused like a fetched one, and replaced by the server's page."""
+    local_server.add("/oai", Reply(200, record_page(0, 1, None)))
+    store = MemoryStore()
+    store.pages[0] = xxe_page(tmp_path / "secret.txt")
+    items = list(harvest(request_for(local_server), FAST, store=store))
+    assert [i.source_id for i in items] == ["oai:test:r0"]
+    assert len(local_server.requests) == 1 and store.pages[0] == record_page(0, 1, None)
+
+
 def test_an_oai_error_page_is_not_stored(local_server):
     local_server.add("/oai", Reply(200, record_page(0, 1, "expired")),
                      Reply(200, oai_error("badResumptionToken", "The token has expired")))
@@ -779,59 +565,194 @@ def test_state_key_follows_what_the_server_is_asked():
     assert len(base.state_key()) == 32
 
 
-# --------------------------------------------------------------------------- fuzz
+# --------------------------------------------------------------------------- Identify
 
 
-REQUEST = OaiRequest("https://repo.example/oai", source="fuzz")
+def test_repository_name_asks_identify_and_gives_the_name(local_server):
+    local_server.add("/oai", Reply(200, identify_page()))
+    assert repository_name(f"{local_server.base_url}/oai", FAST) == "Revues savantes d’essai"
+    assert local_server.requests == ["/oai?verb=Identify"]
 
 
-def assert_well_formed(page: OaiPage) -> None:
-    assert isinstance(page, OaiPage)
-    assert all(isinstance(r, (Record, Reject)) for r in page.records)
-    if page.malformed:
-        assert [(r.stage, r.reason) for r in page.records] == [("read", "malformed-xml")]
-    assert page.complete_list_size is None or page.complete_list_size >= 0
-    assert page.resumption_token is None or page.resumption_token.strip() == page.resumption_token != ""
+def test_repository_name_of_a_base_url_with_a_query(local_server):
+    local_server.add("/oai", Reply(200, identify_page(name=None)))
+    assert repository_name(f"{local_server.base_url}/oai?repo=x", FAST) == ""
+    assert local_server.requests == ["/oai?repo=x&verb=Identify"]
 
 
-@given(st.binary(max_size=4000))
-def test_parse_list_records_on_any_bytes_gives_a_page(data):
-    assert_well_formed(parse_list_records(data, REQUEST, "u"))
+def test_repository_name_waits_for_retry_after_then_succeeds(local_server):
+    local_server.add("/oai", Reply(503, b"busy", {"Retry-After": "1"}), Reply(200, identify_page()))
+    start = time.monotonic()
+    name = repository_name(f"{local_server.base_url}/oai", fast(max_retries=2))
+    assert name == "Revues savantes d’essai"
+    assert time.monotonic() - start >= 0.95  # Retry-After won over the 0.01 s backoff
+    assert len(local_server.requests) == 2
 
 
-EDIT = st.one_of(
-    st.tuples(st.just("cut"), st.integers(0, 80_000)),
-    st.tuples(st.just("delete"), st.integers(0, 80_000), st.integers(1, 200)),
-    st.tuples(st.just("insert"), st.integers(0, 80_000), st.binary(min_size=1, max_size=40)),
-    st.tuples(st.just("insert"), st.integers(0, 80_000),
-              st.sampled_from([b"<", b">", b"&", b"&#0;", b"]]>", b"<!--", b"\xff", b"\x00", b"\xc3", b"</record>",
-                               b'<!DOCTYPE x [<!ENTITY e "ee">]>', b"&e;", b'xml:lang="\xb2"'])),
-    st.tuples(st.just("token"), st.text(max_size=30), st.text(max_size=30)),
-)
+def test_repository_name_of_a_server_that_always_fails_raises_after_the_retries(local_server):
+    local_server.add("/oai", Reply(500, b"boom"))
+    with pytest.raises(FetchFailed) as failed:
+        repository_name(f"{local_server.base_url}/oai", fast(max_retries=2))
+    assert failed.value.reason == "http-error" and "HTTP 500" in failed.value.detail
+    assert local_server.requests == ["/oai?verb=Identify"] * 3  # one try + two retries
 
 
-def mutate(page: bytes, edit: tuple) -> bytes:
-    """One edit of the page: cut its end, delete a span, insert bytes, or add a token with any attribute."""
-    kind = edit[0]
-    if kind == "cut":
-        return page[: edit[1] % (len(page) + 1)]
-    if kind == "delete":
-        at = edit[1] % (len(page) + 1)
-        return page[:at] + page[at + edit[2]:]
-    if kind == "insert":
-        at = edit[1] % (len(page) + 1)
-        return page[:at] + edit[2] + page[at:]
-    size, token = (xml_escape(value, {'"': "&quot;"}) for value in edit[1:])
-    extra = f'<resumptionToken completeListSize="{size}">{token}</resumptionToken>'.encode()
-    return page.replace(b"</ListRecords>", extra + b"</ListRecords>")
+@pytest.mark.parametrize("body", [oai_page(ENGLISH), b"<html>Temporarily down</html>"], ids=["list-records", "html"])
+def test_repository_name_of_a_server_that_does_not_answer_identify_raises(local_server, body):
+    local_server.add("/oai", Reply(200, body))
+    with pytest.raises(FetchFailed) as failed:
+        repository_name(f"{local_server.base_url}/oai", fast(max_retries=1))
+    assert failed.value.reason == "malformed-xml"
+    assert len(local_server.requests) == 2  # taken for a bad page, so fetched once more
 
 
-@settings(max_examples=max(10, settings().max_examples // 4))
-@given(st.lists(EDIT, min_size=1, max_size=4))
-def test_parse_list_records_on_mutations_of_the_real_page_gives_a_page(edits):
-    page = shared_fixture(ERUDIT_PAGE).read_bytes()
-    for edit in edits:
-        page = mutate(page, edit)
-    parsed = parse_list_records(page, REQUEST, "u")
-    assert_well_formed(parsed)
-    assert parse_list_records(page, REQUEST, "u") == parsed  # deterministic
+def test_an_identify_answer_that_declares_entities_is_refused_at_once(local_server):
+    local_server.add("/oai", Reply(200, entity_bomb_page()))
+    with pytest.raises(FetchFailed) as failed:
+        repository_name(f"{local_server.base_url}/oai", fast(max_retries=3))
+    assert failed.value.reason == "dtd-entities"
+    assert len(local_server.requests) == 1  # as in a harvest: asking again would not make it safe
+
+
+def test_repository_name_of_an_unreachable_server_raises():
+    with pytest.raises(FetchFailed) as failed:
+        repository_name(f"http://127.0.0.1:{free_port()}/oai", fast(max_retries=1, timeout_s=2))
+    assert failed.value.reason == "http-error" and "ConnectionError" in failed.value.detail
+
+
+# --------------------------------------------------------------------------- the build: page store and resume
+
+
+TOPICS = [
+    ("La gestion durable des forêts boréales", "Sustainable management of boreal forests",
+     "Cet article analyse la gestion durable des forêts boréales et les politiques publiques adoptées au Québec."),
+    ("Les langues autochtones à l’école", "Indigenous languages at school",
+     "Cette étude examine la place des langues autochtones dans les écoles primaires du nord du Québec."),
+    ("Le climat de la Nouvelle-France", "The climate of New France",
+     "L’auteur reconstitue l’histoire du climat de la vallée du Saint-Laurent à partir des récits des colons."),
+    ("La santé mentale des étudiants", "The mental health of students",
+     "Cette enquête mesure la détresse psychologique des étudiants universitaires pendant leurs examens finaux."),
+    ("Le droit des contrats numériques", "The law of digital contracts",
+     "Cet article discute des règles du droit civil qui encadrent la formation des contrats conclus en ligne."),
+    ("Les musées et leurs publics", "Museums and their visitors",
+     "Les auteurs étudient comment les musées régionaux renouvellent leurs expositions pour attirer des familles."),
+]
+# Page i holds records 2i and 2i+1 and the token "t{i+1}", except the last page.
+TOKENS = [None, "t1", "t2"]
+
+
+def topic_record(number: int) -> str:
+    fr_title, en_title, fr_abstract = TOPICS[number]
+    return dc_record(
+        f"oai:test:{number}",
+        f'<dc:title xml:lang="fr">{fr_title}</dc:title><dc:title xml:lang="en">{en_title}</dc:title>'
+        f'<dc:description xml:lang="fr">{fr_abstract}</dc:description>'
+        "<dc:language>fre</dc:language><dc:date>2019-05-01</dc:date><dc:rights>CC BY 4.0</dc:rights>",
+    )
+
+
+def topic_page(index: int) -> bytes:
+    token = f"<resumptionToken>t{index + 1}</resumptionToken>" if index < 2 else ""
+    records = topic_record(2 * index) + topic_record(2 * index + 1)
+    return (f'<?xml version="1.0" encoding="UTF-8"?><OAI-PMH xmlns="{OAI_NS}">'
+            "<responseDate>2024-01-01T00:00:00Z</responseDate><request>x</request>"
+            f"<ListRecords>{records}{token}</ListRecords></OAI-PMH>").encode()
+
+
+def serve_pages(server, request: OaiRequest, *, page_3: Reply | None = None) -> None:
+    """Serve the three pages at their exact URLs; `page_3` replaces the third page's answer."""
+    for index, token in enumerate(TOKENS):
+        reply = page_3 if index == 2 and page_3 else Reply(200, topic_page(index))
+        server.add(list_records_url(request, token)[len(server.base_url):], reply)
+
+
+def build(out: Path, request: OaiRequest) -> dict:
+    """The Érudit OAI build, on the in-process runner, with tiny waits."""
+    source = EruditSource(out_dir=str(out), pairing=PairingOptions(mode="title"), oai=request,
+                          oai_options=HarvestOptions(delay_s=0, max_retries=1, backoff_s=0.01, backoff_max_s=0.02))
+    return run_build(Build(source, str(out)), source.prepare(), make_options([]), "test")
+
+
+def data_files(out: Path) -> dict[str, bytes]:
+    """Every Parquet file of OUT, by relative path."""
+    return {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*.parquet"))}
+
+
+def test_killed_build_resumes_and_equals_a_clean_build(local_server, tmp_path):
+    request = OaiRequest(f"{local_server.base_url}/oai", set_spec="revue.x", source="erudit")
+    serve_pages(local_server, request)
+    clean = build(tmp_path / "clean", request)
+    assert len(local_server.requests) == 3
+    assert clean["source"] == "erudit" and clean["stages"][0]["name"] == "harvest"
+    assert clean["licenses"] == {"CC BY 4.0": 6}
+
+    local_server.requests.clear()
+    serve_pages(local_server, request, page_3=Reply(503, b"down", {"Retry-After": "0"}))
+    out = tmp_path / "out"
+    killed = build(out, request)
+    rejects = pq.read_table(out / "rejects.parquet").to_pylist()
+    assert [(r["stage"], r["reason"]) for r in rejects] == [("read", "http-error")]
+    assert killed["stages"][0]["out"] == 4  # pages 1 and 2
+    assert len(local_server.requests) == 2 + 2  # pages 1, 2, then page 3 tried twice
+
+    local_server.requests.clear()
+    serve_pages(local_server, request)
+    resumed = build(out, request)
+
+    assert local_server.requests == ["/oai?verb=ListRecords&resumptionToken=t2"]  # only the missing page
+    assert data_files(out) == data_files(tmp_path / "clean")  # same rows, byte for byte
+    assert resumed["stages"] == clean["stages"]
+    corpus = pq.read_table(out / "corpus/fr.parquet").to_pylist()
+    assert sorted(row["source_id"] for row in corpus) == [f"oai:test:{i}" for i in range(6)]
+
+    state = Path(oai_state_folder(str(out), request))
+    assert state.parent == out / ".clirdata" / "oai"
+    assert sorted(p.name for p in state.iterdir()) == ["page-000000.xml", "page-000001.xml", "page-000002.xml",
+                                                       "request.json"]
+    assert (state / "page-000002.xml").read_bytes() == topic_page(2)  # the server's bytes, as sent
+    assert json.loads((state / "request.json").read_text())["set_spec"] == "revue.x"
+
+    local_server.requests.clear()
+    assert build(out, request)["stages"] == clean["stages"]  # a finished harvest is replayed whole
+    assert local_server.requests == []
+
+
+def test_saved_pages_of_another_request_are_not_replayed(local_server, tmp_path):
+    first = OaiRequest(f"{local_server.base_url}/oai", set_spec="revue.x", source="erudit")
+    other = OaiRequest(f"{local_server.base_url}/oai", set_spec="revue.y", source="erudit")
+    serve_pages(local_server, first)
+    serve_pages(local_server, other)
+    out = tmp_path / "out"
+    build(out, first)
+    local_server.requests.clear()
+
+    build(out, other)
+
+    assert len(local_server.requests) == 3
+    assert local_server.requests[0] == "/oai?verb=ListRecords&metadataPrefix=oai_dc&set=revue.y"
+    folders = sorted(p.name for p in (out / ".clirdata" / "oai").iterdir())
+    assert folders == sorted([first.state_key(), other.state_key()])
+
+
+def test_page_store_writes_whole_pages_and_reads_within_its_bound(tmp_path):
+    request = OaiRequest("https://repo.example/oai")
+    folder = tmp_path / "state"
+    store = OaiPageStore(str(folder), request, max_bytes=10)
+
+    assert store.load(0) is None
+    store.save(0, b"0123456789")
+    store.save(1, b"0123456789A")  # over the bound: kept, but not read back
+    store.save(0, b"new")  # a page fetched again replaces the old one
+
+    assert store.load(0) == b"new"
+    assert store.load(1) is None
+    assert sorted(p.name for p in folder.iterdir()) == ["page-000000.xml", "page-000001.xml", "request.json"]
+
+
+def test_page_store_that_cannot_write_does_not_stop_the_harvest(tmp_path, caplog):
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the folder should be")
+    store = OaiPageStore(str(blocker / "sub"), OaiRequest("u"), max_bytes=100)
+    store.save(0, b"page")  # logged, not raised
+    assert store.load(0) is None
+    assert any("cannot save page 0" in r.getMessage() for r in caplog.records)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clirdata.checks.langid import _detector
+from clirdata.checks.language import FIELD_STAGE, STAGE, check_record
 from clirdata.extractors.erudit import parse_article
-from clirdata.extractors.langid import _detector
-from clirdata.extractors.language_check import FIELD_STAGE, STAGE, check_record
 from clirdata.schemas import LangText, Origin, RawItem, Record, Reject
 from tests.conftest import shared_fixture
 

@@ -19,6 +19,8 @@ from itertools import islice
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from clirdata.extractors.text import language_code
+
 DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "pt", "it", "de", "nl", "ca", "ja", "zh", "ru", "ar")
 MIN_WORDS = 3  # fewer words than this (in alphabetic scripts) is too short to judge
 MIN_LETTERS = 15  # fewer letters than this is too short to judge
@@ -95,15 +97,10 @@ def too_short_to_judge(text: str) -> bool:
     return False
 
 
-def _code(code: str) -> str:
-    """'fr', 'FR' or 'fr-CA' -> 'fr'."""
-    return code.strip().lower().replace("_", "-").split("-")[0]
-
-
 def is_supported(code: str) -> bool:
     """Whether the detector knows the ISO 639-1 `code`."""
     try:
-        IsoCode639_1.from_str(_code(code))
+        IsoCode639_1.from_str(language_code(code))
     except ValueError:
         return False
     return True
@@ -139,7 +136,7 @@ def _codes(candidates: Iterable[str]) -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def _checked_codes(candidates: tuple[str, ...]) -> frozenset[str]:
-    codes = frozenset(_code(c) for c in candidates)
+    codes = frozenset(language_code(c) for c in candidates)
     unknown = sorted(c for c in codes if not is_supported(c))
     if unknown or not codes:
         raise ValueError(f"unsupported candidate languages: {unknown or 'none given'}")
@@ -193,7 +190,7 @@ def check_declared_language(
     also ranks first. So a short title full of foreign proper nouns keeps its declared language; an
     unsupported `declared` is never contradicted. Only the first MAX_CHARS characters are read.
     """
-    code = _code(declared)
+    code = language_code(declared)
     if not is_supported(code):
         return None
     codes = _codes(candidates) | {code}

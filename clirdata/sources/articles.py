@@ -1,0 +1,132 @@
+"""The flow shared by sources of bilingual article metadata (Érudit, any OAI-PMH repository): check the
+declared languages, pair each article's languages, and make CLIRudit-style keyword or title queries.
+
+A source built on it says only how its records are read (`read_steps`), what it is called and how its
+card reads.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+
+from clirdata.align.keywords import (
+    TITLE_STAGE,
+    Holder,
+    PairedArticle,
+    PairingOptions,
+    first_of_id,
+    keyword_query,
+    pair_article,
+)
+from clirdata.checks.langid import DEFAULT_LANGUAGES
+from clirdata.checks.language import FIELD_STAGE, check_record
+from clirdata.checks.language import STAGE as CHECK_STAGE
+from clirdata.readers.oai import HarvestOptions, harvest_into
+from clirdata.schemas import Outcome, Record, Reject
+from clirdata.sources.base import EXPAND, GROUP, Regroup, Source, Step, licence_id, licence_note
+
+LICENSE_TALLY = "licenses"
+REPAIRS_TALLY = "repairs"
+
+
+def pair_step(source_id: str, records: list[Record], options: PairingOptions) -> Iterator[Outcome | Reject]:
+    """Pairing of the records that share one id: the winner's PairedArticle (or its reject), then the
+    duplicates' rejects; with the licence and repairs tallies and the `title-queries` counts.
+
+    Run as a GROUP step keyed by source id, which counts each record in `pair.in` and each Reject in
+    `pair.rejected`. Repairs are tallied over every record, duplicates included.
+    """
+    winner, duplicates = first_of_id(records)
+    repairs = Counter(repair.split(":", 1)[0] for record in records for repair in record.repairs)
+    tallies = [(REPAIRS_TALLY, name, n) for name, n in repairs.items()]
+    paired = pair_article(winner, options)
+    if isinstance(paired, Reject):
+        yield Outcome(paired, tallies=tuple(tallies))
+    else:
+        (document,) = paired.collection.corpus[options.doc_lang]
+        tallies.append((LICENSE_TALLY, document["license"] or "unknown", 1))
+        counts = []
+        if options.mode == "title":
+            rejected = sum(reject.stage == TITLE_STAGE for reject in paired.collection.rejects)
+            counts = [(TITLE_STAGE, "in", 1), (TITLE_STAGE, "out", 1 - rejected), (TITLE_STAGE, "rejected", rejected)]
+        yield Outcome(paired, tuple(paired.collection.rejects), tuple(counts), tuple(tallies))
+    yield from duplicates
+
+
+def source_id_of(record: Record) -> str:
+    return record.source_id
+
+
+def held_combinations(paired: PairedArticle) -> Iterator[tuple[tuple[str, ...], tuple]]:
+    """(combination, holder) pairs, the holder as a plain tuple: Beam encodes those natively, a NamedTuple
+    it would pickle one by one (~400k of them at CLIRudit's size)."""
+    for keys, holder in paired.combinations:
+        yield keys, tuple(holder)
+
+
+def query_rows(keys: tuple[str, ...], holders: Iterable[tuple], options: PairingOptions) -> Iterator[tuple[str, dict]]:
+    """The keyword query of one normalised combination and its qrels, from every article that holds it."""
+    return keyword_query(keys, map(Holder._make, holders), options).rows()
+
+
+@dataclass(frozen=True)
+class ArticleSource(Source):
+    """Bilingual article metadata -> CLIRudit-style collection. Subclasses give `read_steps` and the card."""
+
+    out_dir: str = ""
+    pairing: PairingOptions = field(default_factory=PairingOptions)
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+
+    def read_steps(self) -> list[Step]:
+        raise NotImplementedError
+
+    def steps(self) -> list[Step]:
+        check = functools.partial(check_record, candidates=self.languages)
+        pair = functools.partial(pair_step, options=self.pairing)
+        return [*self.read_steps(), Step(CHECK_STAGE, check), Step("pair", pair, GROUP, key=source_id_of)]
+
+    def stages(self) -> list[str]:
+        read = [step.stage for step in self.read_steps()]
+        title = [TITLE_STAGE] if self.pairing.mode == "title" else []
+        return [*read, CHECK_STAGE, FIELD_STAGE, "pair", *title]
+
+    def rows(self, item: PairedArticle) -> Iterator[tuple[str, dict]]:
+        return item.collection.rows()
+
+    def regroups(self) -> list[Regroup]:
+        if self.pairing.mode != "keywords":
+            return []
+        return [Regroup("keyword queries", held_combinations, functools.partial(query_rows, options=self.pairing))]
+
+    def documents(self, item: PairedArticle, lang: str) -> list[dict]:
+        return item.collection.corpus.get(lang, [])
+
+    def expected_files(self) -> list[str]:
+        q, d = self.pairing.query_lang, self.pairing.doc_lang
+        files = [f"corpus/{d}.parquet", f"queries/{q}.parquet", f"qrels/{q}_{d}.parquet", "rejects.parquet"]
+        if self.pairing.mode == "keywords" and q != d:
+            files += [f"corpus/{q}.parquet", f"qrels/{q}_{q}.parquet"]
+        return files
+
+    def describe(self) -> dict:
+        return {"pairing": asdict(self.pairing), "languages": list(self.languages)}
+
+    def extras(self, out_dir: str, tallies: dict[str, dict[str, int]]) -> dict:
+        return {LICENSE_TALLY: dict(sorted(tallies.get(LICENSE_TALLY, {}).items())),
+                REPAIRS_TALLY: dict(sorted(tallies.get(REPAIRS_TALLY, {}).items()))}
+
+    def card_fields(self, manifest: dict) -> dict[str, str]:
+        """The values the card templates of article sources use."""
+        q, d = self.pairing.query_lang, self.pairing.doc_lang
+        licenses = manifest.get(LICENSE_TALLY, {})
+        per_query = f", {self.pairing.k} keywords per query" if self.pairing.mode == "keywords" else ""
+        return {"q": q, "d": d, "mode": self.pairing.mode, "per_query": per_query,
+                "license_id": licence_id(licenses), "licence_note": licence_note(licenses)}
+
+
+def oai_read_steps(out_dir: str, options: HarvestOptions) -> list[Step]:
+    """The one read step of an OAI-PMH source: the harvest, its pages kept under OUT for resuming."""
+    return [Step("harvest", functools.partial(harvest_into, out_dir=out_dir, options=options), EXPAND)]
