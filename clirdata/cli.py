@@ -1,4 +1,4 @@
-"""The `clirdata` command line: build, synthesize, stats.
+"""The `clirdata` command line: build (erudit, oai, eurlex), synthesize, export.
 
 Anything after `--` goes to Apache Beam as pipeline options (e.g. `-- --runner=DataflowRunner
 --project=P --region=R --temp_location=gs://B/tmp`), so any Beam runner can run a build.
@@ -575,6 +575,50 @@ def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str,
     _finish(manifest, out_dir, config="synthetic_queries")
 
 
+def _pairs_option(value: str | None) -> list[tuple[str, str]] | None:
+    if value is None:
+        return None
+    pairs = []
+    for item in (part.strip() for part in value.split(",") if part.strip()):
+        query_lang, _, doc_lang = item.partition("_")
+        if not doc_lang:
+            raise click.BadParameter(f"{item!r} is not a pair like en_fr", param_hint="--pairs")
+        pairs.append((_check_language(query_lang), _check_language(doc_lang)))
+    return pairs
+
+
+@cli.command("export")
+@click.argument("out_dir", metavar="OUT")
+@click.option("--format", "fmt", type=click.Choice(["beir", "trec"]), required=True,
+              help="beir: DEST/{q}_{d}/corpus.jsonl, queries.jsonl, qrels/test.tsv; trec: DEST/topics.{q}_{d}.txt "
+                   "and DEST/qrels.{q}_{d}.txt (query-id 0 doc-id relevance).")
+@click.argument("target", metavar="DEST", callback=_folder)
+@click.option("--pairs", help="Language pairs to export, e.g. en_fr,en_en (default: every pair with qrels).")
+@click.option("--synthetic", is_flag=True, help="Export the synthetic queries and qrels instead of the test ones.")
+def export_command(out_dir: str, fmt: str, target: str, pairs: str | None, synthetic: bool) -> None:
+    """Write a build's language pairs in BEIR's or TREC's layout, for the tools that read those."""
+    from clirdata.hub.export import export_collection, language_pairs
+    from clirdata.pipelines.manifest import read_manifest
+
+    try:
+        files = read_manifest(out_dir)["files"]
+    except FileNotFoundError as error:
+        raise CannotStart(f"{error}: build OUT first, or rerun the build that did not finish") from error
+    available = language_pairs(files, "synthetic_qrels" if synthetic else "qrels")
+    chosen = _pairs_option(pairs) or available
+    unknown = [f"{q}_{d}" for q, d in chosen if (q, d) not in available]
+    if unknown:
+        have = ", ".join(f"{q}_{d}" for q, d in available) or "none"
+        raise click.UsageError(f"{out_dir} has no qrels for {', '.join(unknown)} (it has: {have})")
+    try:
+        counts = export_collection(out_dir, fmt, target, chosen, synthetic)
+    except FileNotFoundError as error:
+        raise CannotStart(str(error)) from error
+    for pair, written in counts.items():
+        _console.print(f"{pair}: " + ", ".join(f"{n} {name}" for name, n in written.items()))
+    _console.print(f"Wrote {fmt.upper()} files for {len(counts)} language pair(s) to {target}")
+
+
 @cli.command("export-beir")
 @click.argument("out_dir", metavar="OUT")
 @click.option("--query-lang", default="en", show_default=True, callback=_language)
@@ -583,7 +627,10 @@ def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str,
               help="Folder for corpus.jsonl, queries.jsonl and qrels/test.tsv.")
 @click.option("--synthetic", is_flag=True, help="Export the synthetic queries and qrels instead of the test ones.")
 def export_beir_command(out_dir: str, query_lang: str, doc_lang: str, target: str, synthetic: bool) -> None:
-    """Write one language pair of a build in BEIR's layout (GenericDataLoader reads it as is)."""
+    """Write one language pair of a build in BEIR's layout (GenericDataLoader reads it as is).
+
+    The same files as `clirdata export OUT --format beir --pairs Q_D DEST` writes in DEST/Q_D.
+    """
     from clirdata.hub.beir import export_beir
 
     prefix = "synthetic_" if synthetic else ""

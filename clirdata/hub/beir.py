@@ -24,7 +24,7 @@ def export_beir(out_dir: str | Path, query_lang: str, doc_lang: str, target: str
     shard) and its rows sorted by key, so the files are the same whether the build was sharded or not.
     """
     out, target = str(out_dir), Path(target)
-    corpus_split, queries_split, qrels_split = _require(out, [
+    corpus_split, queries_split, qrels_split = require_splits(out, [
         f"corpus/{doc_lang}", f"{queries_config}/{query_lang}", f"{qrels_config}/{query_lang}_{doc_lang}"])
     corpus = sorted_rows("corpus", read_split(out, corpus_split, columns=["_id", "title", "text"]).to_pylist())
     queries = sorted_rows(queries_config, read_split(out, queries_split, columns=["_id", "text"]).to_pylist())
@@ -42,7 +42,7 @@ def export_beir(out_dir: str | Path, query_lang: str, doc_lang: str, target: str
     return {"corpus": len(corpus), "queries": len(kept), "qrels": len(qrels)}
 
 
-def _require(out_dir: str, splits: list[str]) -> list[str]:
+def require_splits(out_dir: str, splits: list[str]) -> list[str]:
     """The splits, when OUT is a finished build that has them all; FileNotFoundError says which is missing and why.
 
     Without manifest.json (written last) the build did not finish: its files may be a partial set. A split
