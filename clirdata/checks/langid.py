@@ -97,6 +97,11 @@ def too_short_to_judge(text: str) -> bool:
     return False
 
 
+def iso639_3(code: str) -> str:
+    """The ISO 639-3 code of a language the detector knows (`fr` -> `fra`), as MTEB names languages."""
+    return Language.from_iso_code_639_1(IsoCode639_1.from_str(language_code(code))).iso_code_639_3.name.lower()
+
+
 def is_supported(code: str) -> bool:
     """Whether the detector knows the ISO 639-1 `code`."""
     try:

@@ -112,16 +112,63 @@ def data_files_entry(stem: str, relpaths: list[str]) -> str | list[str]:
     return ordered[0] if ordered else []
 
 
+# The Hub's size categories, by the number of corpus rows.
+_SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+                    (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"))
+
+
+def size_category(rows: int) -> str:
+    return next((name for bound, name in _SIZE_CATEGORIES if rows < bound), "n>100M")
+
+
+def mteb_subset(pair: str) -> str:
+    """MTEB's name of a language pair: `en_fr` -> `eng-fra` (ISO 639-3)."""
+    from clirdata.checks.langid import iso639_3
+
+    query_lang, _, doc_lang = pair.partition("_")
+    return f"{iso639_3(query_lang)}-{iso639_3(doc_lang)}"
+
+
+def mteb_configs(configs: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, str]]:
+    """MTEB's view of the same files: `{subset}-corpus|queries|qrels`, each with the one split `test`, for
+    every pair with qrels (MTEB's RetrievalDatasetLoader reads those names). No data is copied.
+
+    Returns {config name: {"test": stem of the split}}."""
+    views = {}
+    for pair in configs.get("qrels", {}):
+        query_lang, _, doc_lang = pair.partition("_")
+        if doc_lang not in configs.get("corpus", {}) or query_lang not in configs.get("queries", {}):
+            continue
+        subset = mteb_subset(pair)
+        views[f"{subset}-corpus"] = f"corpus/{doc_lang}"
+        views[f"{subset}-queries"] = f"queries/{query_lang}"
+        views[f"{subset}-qrels"] = f"qrels/{pair}"
+    return views
+
+
+def _data_files(split: str, entry: str | list[str]) -> list[str]:
+    lines = [f"  - split: {split}"]
+    return lines + ([f"    path: {entry}"] if isinstance(entry, str) else ["    path:", *(f"    - {p}" for p in entry)])
+
+
 def _yaml_header(manifest: dict, languages: list[str], license_id: str) -> list[str]:
-    lines = ["---", f"license: {license_id}", "language:"]
+    configs = config_splits(manifest["files"])
+    corpus_rows = sum(manifest["files"][path] for relpaths in configs.get("corpus", {}).values() for path in relpaths)
+    title = manifest["card"]["title"].replace('"', "'")
+    lines = ["---", f"license: {license_id}", f'pretty_name: "{title}"', "language:"]
     lines += [f"- {lang}" for lang in languages]
-    lines += ["task_categories:", "- text-retrieval", "tags:", "- clir", "- clirdata", "configs:"]
-    for config, splits in config_splits(manifest["files"]).items():
+    lines += ["multilinguality:", "- multilingual" if len(languages) > 1 else "- monolingual",
+              "size_categories:", f"- {size_category(corpus_rows)}", "source_datasets:", "- original",
+              "task_categories:", "- text-retrieval", "task_ids:", "- document-retrieval",
+              "tags:", "- clir", "- cross-lingual-retrieval", "- clirdata", "- mteb", "- beir", "configs:"]
+    for config, splits in configs.items():
         lines += [f"- config_name: {config}", "  data_files:"]
         for split, relpaths in splits.items():
-            entry = data_files_entry(f"{config}/{split}", relpaths)
-            lines.append(f"  - split: {split}")
-            lines += [f"    path: {entry}"] if isinstance(entry, str) else ["    path:", *(f"    - {p}" for p in entry)]
+            lines += _data_files(split, data_files_entry(f"{config}/{split}", relpaths))
+    for name, stem in mteb_configs(configs).items():
+        config, split = stem.split("/")
+        lines += [f"- config_name: {name}", "  data_files:",
+                  *_data_files("test", data_files_entry(stem, configs[config][split]))]
     lines.append("---")
     return lines
 
@@ -158,6 +205,7 @@ def render_card(manifest: dict) -> str:
               "## Build stages", "", "| stage | in | out | rejected |", "|---|---|---|---|"]
     for stage in manifest["stages"]:
         lines.append(f"| {stage['name']} | {stage['in']} | {stage['out']} | {stage['rejected']} |")
+    lines += _how_to_load(configs)
     for heading, body in sections.items():
         lines += ["", f"## {heading}", "", body]
     lines += ["", "## Licence", "", licence_note, "", "## Provenance", "",
@@ -165,6 +213,25 @@ def render_card(manifest: dict) -> str:
               "Options, input fingerprints and per-stage counts are in `manifest.json`.",
               "Every corpus and queries row has `source_id`, the source's own identifier.", ""]
     return "\n".join(lines)
+
+
+def _how_to_load(configs: dict[str, dict[str, list[str]]]) -> list[str]:
+    """The card's loading snippets: `datasets` by config and split, and MTEB's config names."""
+    corpus, queries, qrels = (sorted(configs.get(name, {})) for name in ("corpus", "queries", "qrels"))
+    if not (corpus and queries and qrels):
+        return []
+    pair = next((p for p in qrels if len(set(p.split("_"))) == 2), qrels[0])  # a cross-lingual pair if any
+    query_lang, _, doc_lang = pair.partition("_")
+    lines = ["", "## How to load", "", "```python", "import datasets",
+             f'corpus = datasets.load_dataset("PATH_OR_REPO", "corpus", split="{doc_lang}")',
+             f'queries = datasets.load_dataset("PATH_OR_REPO", "queries", split="{query_lang}")',
+             f'qrels = datasets.load_dataset("PATH_OR_REPO", "qrels", split="{pair}")', "```"]
+    views = sorted({name.rsplit("-", 1)[0] for name in mteb_configs(configs)})
+    if views:
+        lines += ["", "MTEB reads the same files through the configs `{subset}-corpus`, `{subset}-queries` and "
+                  "`{subset}-qrels` (split `test`), subsets " + ", ".join(f"`{view}`" for view in views) + ". "
+                  "BEIR and TREC files: `clirdata export PATH --format beir|trec DEST`."]
+    return lines
 
 
 def card_template(name: str, **values: str) -> tuple[str, str]:

@@ -9,7 +9,16 @@ import datasets
 import pytest
 import yaml
 
-from clirdata.hub.card import IncompleteSplit, card_text, complete_set, config_splits, data_files_entry, render_card
+from clirdata.hub.card import (
+    IncompleteSplit,
+    card_text,
+    complete_set,
+    config_splits,
+    data_files_entry,
+    mteb_configs,
+    render_card,
+    size_category,
+)
 from clirdata.pipelines.manifest import build_manifest, write_card_and_manifest
 from clirdata.pipelines.runner import make_options, written_files
 from clirdata.pipelines.writers import WriteTables
@@ -40,10 +49,32 @@ def test_header_configs_name_every_split():
     assert configs == {"corpus": {"en": "corpus/en.parquet", "fr": "corpus/fr.parquet"},
                        "queries": {"en": "queries/en.parquet"},
                        "qrels": {"en_en": "qrels/en_en.parquet", "en_fr": "qrels/en_fr.parquet"},
-                       "synthetic_queries": {"en": "synthetic_queries/en.parquet"}}
+                       "synthetic_queries": {"en": "synthetic_queries/en.parquet"},
+                       # MTEB's view of the same files: {subset}-{corpus,queries,qrels}, split `test`
+                       "eng-eng-corpus": {"test": "corpus/en.parquet"},
+                       "eng-eng-queries": {"test": "queries/en.parquet"},
+                       "eng-eng-qrels": {"test": "qrels/en_en.parquet"},
+                       "eng-fra-corpus": {"test": "corpus/fr.parquet"},
+                       "eng-fra-queries": {"test": "queries/en.parquet"},
+                       "eng-fra-qrels": {"test": "qrels/en_fr.parquet"}}
     assert all(re.fullmatch(r"\w+", split) for splits in configs.values() for split in splits)
     header = yaml.safe_load(card.split("---")[1])
     assert header["license"] == "cc-by-4.0" and header["language"] == ["en", "fr"]
+    assert header["size_categories"] == ["n<1K"]  # 9 corpus rows
+    assert header["task_categories"] == ["text-retrieval"] and header["task_ids"] == ["document-retrieval"]
+    assert header["pretty_name"] == "T" and header["multilinguality"] == ["multilingual"]
+
+
+@pytest.mark.parametrize(("rows", "category"), [(0, "n<1K"), (999, "n<1K"), (1_000, "1K<n<10K"),
+                                                (99_999, "10K<n<100K"), (100_000, "100K<n<1M")])
+def test_size_category_follows_the_hubs_bounds(rows, category):
+    assert size_category(rows) == category
+
+
+def test_a_pair_without_its_corpus_or_queries_has_no_mteb_view():
+    configs = config_splits({"corpus/fr.parquet": 1, "queries/en.parquet": 1, "qrels/en_fr.parquet": 1,
+                             "qrels/de_fr.parquet": 1})
+    assert sorted(mteb_configs(configs)) == ["eng-fra-corpus", "eng-fra-qrels", "eng-fra-queries"]
 
 
 def test_body_has_counts_stages_sections_and_provenance():
@@ -55,6 +86,13 @@ def test_body_has_counts_stages_sections_and_provenance():
     assert "3 rows in `rejects.parquet`" in card
 
 
+def test_body_says_how_to_load_with_datasets_and_mteb():
+    card = render_card(manifest_of(FILES))
+    assert 'datasets.load_dataset("PATH_OR_REPO", "qrels", split="en_fr")' in card
+    assert 'datasets.load_dataset("PATH_OR_REPO", "corpus", split="fr")' in card
+    assert "subsets `eng-eng`, `eng-fra`" in card
+
+
 def test_rejects_are_not_a_config():
     assert "rejects" not in config_splits(FILES)
 
@@ -62,7 +100,7 @@ def test_rejects_are_not_a_config():
 def test_a_sharded_split_is_declared_by_its_shard_pattern_with_summed_rows():
     card = render_card(manifest_of(SHARDED))
     assert header_configs(card) == {"corpus": {"fr": "corpus/fr-?????-of-00003.parquet"},
-                                    "queries": {"en": "queries/en.parquet"}}
+                                    "queries": {"en": "queries/en.parquet"}}  # no qrels: no MTEB view
     assert "| corpus | fr | 12 | `corpus/fr-?????-of-00003.parquet` |" in card
     assert "3 rows in `rejects-?????-of-00002.parquet`" in card
     assert config_splits(SHARDED)["corpus"]["fr"] == [f"corpus/fr-0000{i}-of-00003.parquet" for i in range(3)]
@@ -103,3 +141,8 @@ def test_datasets_loads_a_sharded_build_from_the_card(tmp_path):
     assert sorted(qrels_loaded["corpus-id"]) == [f"d{i:02d}" for i in range(1, 6)]
     assert qrels_loaded.features["score"].dtype == "int32"
     assert datasets.load_dataset(str(out), "queries", split="en", cache_dir=cache)["_id"] == ["q1"]
+    # MTEB's view: the same shards through `eng-fra-*` configs and their one split, `test`
+    mteb_corpus = datasets.load_dataset(str(out), "eng-fra-corpus", split="test", cache_dir=cache)
+    assert sorted(mteb_corpus["_id"]) == sorted(fr["_id"])
+    assert datasets.load_dataset(str(out), "eng-fra-qrels", split="test", cache_dir=cache).num_rows == 5
+    assert datasets.load_dataset(str(out), "eng-fra-queries", split="test", cache_dir=cache)["_id"] == ["q1"]
