@@ -1,7 +1,7 @@
 """Column names and Arrow types of every table clirdata writes (the output contract).
 
 Every split of a config shares one schema, so `datasets` can load any split from the
-card's `configs:` alone. IDs are strings and qrels scores int32, as BEIR and MTEB expect.
+card's `configs:` alone. IDs are strings and qrels scores int64 (BEIR and MTEB take any integer; ranx wants int64).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ QRELS = pa.schema(
     [
         ("query-id", pa.string()),
         ("corpus-id", pa.string()),
-        ("score", pa.int32()),
+        ("score", pa.int64()),
     ]
 )
 

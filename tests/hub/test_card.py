@@ -139,7 +139,7 @@ def test_datasets_loads_a_sharded_build_from_the_card(tmp_path):
     assert sorted(fr["_id"]) == [f"d{i:02d}" for i in range(1, 11)]
     qrels_loaded = datasets.load_dataset(str(out), "qrels", split="en_fr", cache_dir=cache)
     assert sorted(qrels_loaded["corpus-id"]) == [f"d{i:02d}" for i in range(1, 6)]
-    assert qrels_loaded.features["score"].dtype == "int32"
+    assert qrels_loaded.features["score"].dtype == "int64"
     assert datasets.load_dataset(str(out), "queries", split="en", cache_dir=cache)["_id"] == ["q1"]
     # MTEB's view: the same shards through `eng-fra-*` configs and their one split, `test`
     mteb_corpus = datasets.load_dataset(str(out), "eng-fra-corpus", split="test", cache_dir=cache)

@@ -139,7 +139,7 @@ def test_datasets_loads_every_split_from_the_card(built, tmp_path):
     assert len(load("queries", "en")) == 7
     assert len(load("qrels", "en_fr")) == 10
     en_en = load("qrels", "en_en")
-    assert len(en_en) == 6 and en_en.features["score"].dtype == "int32"
+    assert len(en_en) == 6 and en_en.features["score"].dtype == "int64"
     assert en_en.features["query-id"].dtype == "string"
 
 
