@@ -1,4 +1,4 @@
-"""The `clirdata` command line: build (erudit, oai, eurlex), synthesize, export.
+"""The `clirdata` command line: build (erudit, oai, eurlex), synthesize, export, publish.
 
 Anything after `--` goes to Apache Beam as pipeline options (e.g. `-- --runner=DataflowRunner
 --project=P --region=R --temp_location=gs://B/tmp`), so any Beam runner can run a build.
@@ -585,6 +585,47 @@ def _pairs_option(value: str | None) -> list[tuple[str, str]] | None:
             raise click.BadParameter(f"{item!r} is not a pair like en_fr", param_hint="--pairs")
         pairs.append((_check_language(query_lang), _check_language(doc_lang)))
     return pairs
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT")
+@click.option("--repo", "repo_id", required=True, help="The Hub dataset repository, user/name or org/name.")
+@click.option("--private", is_flag=True, help="Create the repository private (an existing one keeps its setting).")
+@click.option("--revision", help="Upload to this branch (created when missing) instead of main.")
+@click.option("--dry-run", is_flag=True, help="List the files that would be uploaded, their sizes and the card's "
+                                                "configs; upload nothing.")
+def publish(out_dir: str, repo_id: str, private: bool, revision: str | None, dry_run: bool) -> None:
+    """Upload a finished build to the Hugging Face Hub as a dataset (card, manifest, data files).
+
+    The token is HF_TOKEN or your `hf auth login`; it is never printed. Only a build that finished and
+    whose stages balance is published, and only the files its manifest lists.
+    """
+    from clirdata.hub.publish import NotPublishable, publish_plan
+
+    if _URL_SCHEME.match(out_dir):
+        raise click.UsageError("publish uploads a local OUT: copy the build here first")
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id):
+        raise click.BadParameter(f"{repo_id!r} is not user/name", param_hint="--repo")
+    try:
+        plan = publish_plan(out_dir)
+    except NotPublishable as error:
+        raise CannotStart(str(error)) from error
+    table = Table(title=f"{'Would upload' if dry_run else 'Uploading'} to datasets/{repo_id}"
+                        f"{f' (branch {revision})' if revision else ''}", title_justify="left")
+    table.add_column("file")
+    table.add_column("bytes", justify="right")
+    for relpath, size in plan.files:
+        table.add_row(relpath, f"{size:,}")
+    table.add_row(f"{len(plan.files)} files", f"{plan.total_bytes:,}")
+    _console.print(table)
+    _console.print("Configs: " + ", ".join(plan.configs))
+    if dry_run:
+        return
+    from clirdata.hub.publish import publish as upload
+
+    with _console.status(f"Uploading {plan.total_bytes:,} bytes..."):
+        url = upload(out_dir, repo_id, plan, private=private, revision=revision)
+    _console.print(f"Published: {url}")
 
 
 @cli.command("export")
