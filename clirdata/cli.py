@@ -1,4 +1,4 @@
-"""The `clirdata` command line: build (erudit, oai, eurlex), synthesize, export, publish.
+"""The `clirdata` command line: build (erudit, oai, eurlex), synthesize, export, publish, stats.
 
 Anything after `--` goes to Apache Beam as pipeline options (e.g. `-- --runner=DataflowRunner
 --project=P --region=R --temp_location=gs://B/tmp`), so any Beam runner can run a build.
@@ -585,6 +585,55 @@ def _pairs_option(value: str | None) -> list[tuple[str, str]] | None:
             raise click.BadParameter(f"{item!r} is not a pair like en_fr", param_hint="--pairs")
         pairs.append((_check_language(query_lang), _check_language(doc_lang)))
     return pairs
+
+
+@cli.command()
+@click.argument("out_dir", metavar="OUT")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON instead of tables.")
+@click.pass_context
+def stats(ctx: click.Context, out_dir: str, as_json: bool) -> None:
+    """Describe the collection in OUT: sizes, lengths, judgements, and query-document word overlap.
+
+    The figures also go into manifest.json (`stats`) and the card's "Statistics" section.
+    """
+    import json
+
+    from clirdata.hub.stats import collection_stats, stats_section
+    from clirdata.pipelines.manifest import read_manifest, write_card_and_manifest
+
+    try:
+        manifest = read_manifest(out_dir)
+    except FileNotFoundError as error:
+        raise CannotStart(f"{error}: build OUT first, or rerun the build that did not finish") from error
+    with _claimed(out_dir, [], append=True, command=_command(ctx)):
+        figures = collection_stats(out_dir, manifest["files"])
+        manifest["stats"] = figures
+        manifest["card"]["sections"]["Statistics"] = stats_section(figures)
+        write_card_and_manifest(out_dir, manifest)
+    if as_json:
+        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="Lengths (words)", title_justify="left")
+    for column in ("split", "rows", "min", "median", "mean", "p90", "max"):
+        table.add_column(column, justify="left" if column == "split" else "right")
+    for config in ("corpus", "queries"):
+        for lang, split in figures[config].items():
+            length = split["words"]
+            table.add_row(f"{config}/{lang}", str(split["rows"]),
+                          *(str(length.get(key, "")) for key in ("min", "median", "mean", "p90", "max")))
+    _console.print(table)
+    judged = Table(title="Judgements and overlap", title_justify="left")
+    for column in ("qrels", "rows", "queries", "docs", "rel./query", "queries/doc", "overlap", "wholly in doc"):
+        judged.add_column(column, justify="left" if column == "qrels" else "right")
+    for pair, split in figures["qrels"].items():
+        per_query, per_doc = split["relevant_per_query"], split["queries_per_document"]
+        judged.add_row(pair, str(split["rows"]), str(split["queries"]), str(split["documents"]),
+                       f"{per_query.get('median', '')}, {per_query.get('max', '')}",
+                       f"{per_doc.get('median', '')}, {per_doc.get('max', '')}", str(split["overlap"]["mean"]),
+                       str(split["overlap"]["queries_fully_in_a_relevant_document"]))
+    _console.print(judged)
+    _console.print("rel./query and queries/doc: median, max. overlap: mean share of a query's words found in its "
+                   "relevant document; wholly in doc: queries all of whose words one relevant document contains.")
 
 
 @cli.command()
