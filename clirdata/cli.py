@@ -1,4 +1,4 @@
-"""The `clirdata` command line: build (erudit, oai, eurlex), synthesize, export, publish, stats.
+"""The `clirdata` command line: build (erudit, oai, eurlex), synthesize, export, publish, stats, eval.
 
 Anything after `--` goes to Apache Beam as pipeline options (e.g. `-- --runner=DataflowRunner
 --project=P --region=R --temp_location=gs://B/tmp`), so any Beam runner can run a build.
@@ -585,6 +585,59 @@ def _pairs_option(value: str | None) -> list[tuple[str, str]] | None:
             raise click.BadParameter(f"{item!r} is not a pair like en_fr", param_hint="--pairs")
         pairs.append((_check_language(query_lang), _check_language(doc_lang)))
     return pairs
+
+
+@cli.command("eval")
+@click.argument("out_dir", metavar="OUT")
+@click.option("--retriever", "retrievers", multiple=True, type=click.Choice(["bm25", "bm25-plain"]),
+              help="bm25: bm25s with the document language's Snowball stemmer; bm25-plain: bm25s's defaults "
+                   "(no stemming). Repeat for several; default bm25.")
+@click.option("--pairs", help="Qrels splits to evaluate, e.g. en_fr,en_en (default: all).")
+@click.pass_context
+def eval_command(ctx: click.Context, out_dir: str, retrievers: tuple[str, ...], pairs: str | None) -> None:
+    """Run baseline retrieval on every qrels split: nDCG@10, MRR@10 and Recall@k, by ir-measures.
+
+    The cross-lingual split and its `{q}_{q}` upper bound sit side by side. Writes OUT/eval.json and the
+    card's "Baselines" section.
+    """
+    import json
+
+    try:
+        from clirdata.evaluation.retrieval import baselines_section, evaluate, require_libraries
+        require_libraries()
+    except ImportError as error:
+        raise CannotStart(f"{error}: pip install 'clirdata[eval]'") from error
+    from clirdata.pipelines.manifest import read_manifest, write_card_and_manifest, write_text_atomic
+
+    try:
+        manifest = read_manifest(out_dir)
+    except FileNotFoundError as error:
+        raise CannotStart(f"{error}: build OUT first, or rerun the build that did not finish") from error
+    from clirdata.hub.export import language_pairs
+
+    available = [f"{q}_{d}" for q, d in language_pairs(manifest["files"])]
+    chosen = [f"{q}_{d}" for q, d in _pairs_option(pairs)] if pairs else None
+    unknown = [pair for pair in chosen or [] if pair not in available]
+    if unknown:
+        raise click.UsageError(f"{out_dir} has no qrels for {', '.join(unknown)} (it has: {', '.join(available)})")
+    with _claimed(out_dir, ["eval.json"], append=True, command=_command(ctx)):
+        with _console.status("Evaluating...") as status:
+            results = evaluate(out_dir, manifest["files"], retrievers or ("bm25",), chosen,
+                               progress=lambda what: status.update(f"Evaluating: {what}"))
+        write_text_atomic(f"{out_dir.rstrip('/')}/eval.json", json.dumps(results, indent=2) + "\n")
+        manifest["baselines"] = results
+        manifest["card"]["sections"]["Baselines"] = baselines_section(results)
+        write_card_and_manifest(out_dir, manifest)
+    table = Table(title="Baselines", title_justify="left")
+    metrics = sorted({m for by_retriever in results.values() for values in by_retriever.values() for m in values},
+                     key=lambda m: (not m.startswith("nDCG"), not m.startswith("RR"), m))
+    for column in ("split", "retriever", *metrics):
+        table.add_column(column, justify="left" if column in ("split", "retriever") else "right")
+    for pair, by_retriever in results.items():
+        for retriever, values in by_retriever.items():
+            table.add_row(pair, retriever, *(f"{values[m]:.4f}" if m in values else "" for m in metrics))
+    _console.print(table)
+    _console.print(f"Wrote {out_dir.rstrip('/')}/eval.json")
 
 
 @cli.command()

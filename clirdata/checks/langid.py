@@ -102,6 +102,11 @@ def iso639_3(code: str) -> str:
     return Language.from_iso_code_639_1(IsoCode639_1.from_str(language_code(code))).iso_code_639_3.name.lower()
 
 
+def language_name(code: str) -> str:
+    """The English name of a language the detector knows, lower case (`fr` -> `french`), as Snowball names them."""
+    return Language.from_iso_code_639_1(IsoCode639_1.from_str(language_code(code))).name.lower()
+
+
 def is_supported(code: str) -> bool:
     """Whether the detector knows the ISO 639-1 `code`."""
     try:

@@ -46,6 +46,8 @@ def publish_plan(out_dir: str) -> Plan:
     if not os.path.isfile(os.path.join(out_dir, "README.md")):
         raise NotPublishable(f"{os.path.join(out_dir, 'README.md')} not found: rerun the build to write its card")
     relpaths = ["README.md", "manifest.json", *sorted(manifest["files"])]
+    if "baselines" in manifest:  # `clirdata eval` ran: its figures go with the card that quotes them
+        relpaths.insert(2, "eval.json")
     files = []
     for relpath in relpaths:
         path = Path(out_dir, relpath)

@@ -27,7 +27,7 @@ LEDGER = f"{PRIVATE_DIR}/files.json"
 CARD_FILES = frozenset({"README.md", "manifest.json"})
 MAX_LEDGER_BYTES = 16 * 1024 * 1024  # a ledger lists file names: far below this even for thousands of shards
 # The only names clirdata writes in OUT; a ledger entry of any other shape (`../x`, `notes.txt`) is ignored.
-OUR_NAME = re.compile(r"(?:README\.md|manifest\.json|rejects(?:-\d{5}-of-\d{5})?\.parquet"
+OUR_NAME = re.compile(r"(?:README\.md|manifest\.json|eval\.json|rejects(?:-\d{5}-of-\d{5})?\.parquet"
                       rf"|(?:{'|'.join(CONFIG_TABLES)})/\w+(?:-\d{{5}}-of-\d{{5}})?\.parquet)", re.ASCII)
 
 

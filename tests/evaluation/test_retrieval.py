@@ -1,0 +1,85 @@
+"""`clirdata eval`: BM25 baselines on the embedded sample, checked against figures computed outside clirdata and
+against nDCG@10 written out by hand on the same ranking."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clirdata.cli import cli
+from clirdata.evaluation.retrieval import bm25_run, metrics_of
+from clirdata.pipelines.manifest import read_manifest
+
+# The issue's trial of the same sample with bm25s (defaults: no stemming), BEIR's evaluator, ir-measures and MTEB.
+ISSUE_NDCG10 = {"en_fr": 0.379, "en_en": 0.725}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("eval") / "out"
+    built = CliRunner().invoke(cli, ["build", "erudit", "--out", str(out)], obj={"beam_args": []})
+    assert built.exit_code == 0, built.output
+    return out
+
+
+def ndcg_at_10_by_hand(ranking: dict[str, list[tuple[str, float]]], qrels: list[tuple[str, str, int]]) -> float:
+    """Binary-relevance nDCG@10, averaged over the judged queries (trec_eval's definition)."""
+    relevant: dict[str, set[str]] = {}
+    for query_id, doc_id, score in qrels:
+        if score > 0:
+            relevant.setdefault(query_id, set()).add(doc_id)
+    total = 0.0
+    for query_id, docs in relevant.items():
+        # trec_eval orders by score, then by document id descending
+        ordered = sorted(ranking.get(query_id, []), key=lambda pair: (-pair[1], tuple(-ord(c) for c in pair[0])))
+        gains = [1.0 if doc_id in docs else 0.0 for doc_id, _ in ordered[:10]]
+        dcg = sum(gain / math.log2(rank + 2) for rank, gain in enumerate(gains))
+        ideal = sum(1 / math.log2(rank + 2) for rank in range(min(10, len(docs))))
+        total += dcg / ideal
+    return total / len(relevant)
+
+
+@pytest.mark.parametrize("pair", ["en_fr", "en_en"])
+def test_bm25_plain_gives_the_figures_measured_outside_clirdata(sample, pair):
+    metrics = metrics_of(bm25_run(str(sample), pair, "bm25-plain"))
+    assert round(metrics["nDCG@10"], 3) == ISSUE_NDCG10[pair]
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "bm25-plain"])
+def test_ndcg_equals_the_definition_on_the_same_ranking(sample, retriever):
+    run = bm25_run(str(sample), "en_fr", retriever)
+    assert metrics_of(run)["nDCG@10"] == pytest.approx(ndcg_at_10_by_hand(run.ranking, run.qrels), abs=1e-4)
+
+
+def test_every_judged_query_is_ranked_over_the_whole_small_corpus(sample):
+    run = bm25_run(str(sample), "en_fr", "bm25")
+    assert set(run.ranking) == {query_id for query_id, _, _ in run.qrels}
+    assert all(len(docs) == run.corpus_size == 82 for docs in run.ranking.values())
+    assert all(docs == sorted(docs, key=lambda pair: -pair[1]) for docs in run.ranking.values())
+    # recall cut-offs at or past the corpus size (82) would be 1 by construction: they are left out
+    assert sorted(metrics_of(run)) == ["R@10", "R@20", "R@50", "RR@10", "nDCG@10"]
+
+
+def test_eval_command_writes_every_metric_per_split_and_the_card_table(sample):
+    result = CliRunner().invoke(cli, ["eval", str(sample), "--retriever", "bm25", "--retriever", "bm25-plain"],
+                                obj={"beam_args": []})
+    assert result.exit_code == 0, result.output
+    results = json.loads((sample / "eval.json").read_text())
+    assert sorted(results) == ["en_en", "en_fr"]
+    for pair in results:
+        assert sorted(results[pair]) == ["bm25", "bm25-plain"]
+        assert all(set(values) == {"nDCG@10", "RR@10", "R@10", "R@20", "R@50"} for values in results[pair].values())
+    # a sanity check of the data: the monolingual upper bound beats the cross-lingual split
+    assert results["en_en"]["bm25"]["nDCG@10"] > results["en_fr"]["bm25"]["nDCG@10"]
+    assert read_manifest(str(sample))["baselines"] == results
+    card = (sample / "README.md").read_text()
+    assert "## Baselines" in card and f"| en_fr | bm25 | {results['en_fr']['bm25']['nDCG@10']} |" in card
+
+
+def test_an_unknown_pair_is_a_usage_error(sample):
+    result = CliRunner().invoke(cli, ["eval", str(sample), "--pairs", "en_de"], obj={"beam_args": []})
+    assert result.exit_code == 2 and "no qrels for en_de" in result.output
