@@ -205,6 +205,11 @@ def render_card(manifest: dict) -> str:
               "## Build stages", "", "| stage | in | out | rejected |", "|---|---|---|---|"]
     for stage in manifest["stages"]:
         lines.append(f"| {stage['name']} | {stage['in']} | {stage['out']} | {stage['rejected']} |")
+    if manifest.get("rejects"):
+        lines += ["", "Rejects by stage and reason:", "", "| stage | reason | rows |", "|---|---|---|"]
+        for where, n in manifest["rejects"].items():
+            stage, _, reason = where.partition(": ")
+            lines.append(f"| {stage} | {reason} | {n} |")
     lines += _how_to_load(configs)
     for heading, body in sections.items():
         lines += ["", f"## {heading}", "", body]

@@ -25,9 +25,11 @@ from clirdata.pipelines.synthesize import (
 )
 from clirdata.pipelines.writers import WriteTables, WriteTallies, reject_row, take_tallies
 from clirdata.readers.files import fingerprint_part, fingerprint_summary
+from clirdata.schemas import Reject
 from clirdata.sources.base import APPLY, EXPAND, Prepared, Source, Step
 
 INPUTS_TALLY = "inputs"  # the tally kind of the input fingerprint (files, bytes, digest)
+REJECTS_TALLY = "rejects"  # rejects by "stage: reason", for the manifest and the card
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,10 @@ class SynthesisPassages(beam.PTransform):
             rows = (rows | "first by id" >> beam.combiners.Top.Smallest(self._run.max_docs, key=_row_id)
                     | "one by one" >> beam.FlatMap(_each))
         return rows | "passage" >> beam.Map(passage_of)
+
+
+def _reject_tally(reject: Reject) -> tuple[tuple[str, str], int]:
+    return (REJECTS_TALLY, f"{reject.stage}: {reject.reason}"), 1
 
 
 def _fingerprint_tallies(uri: str) -> list[tuple[tuple[str, str], int]]:
@@ -143,8 +149,10 @@ class BuildCollection(beam.PTransform):
             rows.append(generated.ok)
             rejects.append(generated[REJECTS])
             tallies.append(generated[TALLIES])
+        every_reject = rejects | "all rejects" >> beam.Flatten()
+        tallies.append(every_reject | "rejects by reason" >> beam.Map(_reject_tally))
         _ = tallies | "all tallies" >> beam.Flatten() | WriteTallies(self._build.out_dir)
-        reject_rows = rejects | "all rejects" >> beam.Flatten() | "reject rows" >> beam.Map(reject_row)
+        reject_rows = every_reject | "reject rows" >> beam.Map(reject_row)
         return ((*rows, reject_rows)
                 | "all rows" >> beam.Flatten()
                 | WriteTables(self._build.out_dir, self._build.expected_files()))
@@ -160,7 +168,8 @@ def run_build(build: Build, prepared: Prepared, options, command: str) -> dict:
     inputs = dict(prepared.inputs)
     if INPUTS_TALLY in tallies:
         inputs.update(fingerprint_summary(tallies.pop(INPUTS_TALLY)))
-    extra = source.extras(build.out_dir, tallies)
+    rejects = dict(sorted(tallies.pop(REJECTS_TALLY, {}).items()))
+    extra = {**source.extras(build.out_dir, tallies), "rejects": rejects}
     if build.synthesis:
         extra["synthesis"] = synthesis_summary(tallies, counters, build.synthesis)
     manifest = build_manifest(command=command, options=build.describe(), inputs=inputs,

@@ -7,6 +7,7 @@ prompt already answered.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,9 @@ def run_synthesis(out_dir: str, run_spec: SynthesisRun, options, command: str) -
     manifest["stages"] = [s for s in manifest["stages"] if s["name"] != STAGE] + stage_list(counters, [STAGE])
     manifest["synthesis"] = summary
     manifest["files"] = written_files(out_dir)
+    reasons = Counter(f"{row['stage']}: {row['reason']}"
+                      for row in read_split(out_dir, "rejects", columns=["stage", "reason"]).to_pylist())
+    manifest["rejects"] = dict(sorted(reasons.items()))
     manifest.setdefault("commands", []).append(command)
     manifest["card"]["sections"]["Synthetic queries"] = synthesis_card_section(summary)
     write_card_and_manifest(out_dir, manifest)

@@ -169,6 +169,8 @@ def test_a_whole_build_of_a_toy_source(tmp_path, workers):
     assert manifest["source"] == "toy"
     assert manifest["letters"] == {"a": 3, "b": 2, "c": 1}  # the default extras: the tallies as they are
     assert manifest["groups"] == {"letters": 3}
+    assert manifest["rejects"] == {"group: repeated": 1, "list: stray": 1, "lower: skipped": 1, "split: digit": 1}
+    assert "| split | digit | 1 |" in (out / "README.md").read_text()
     # The fingerprint, combined in the workers, equals the driver's computation over the three files.
     lines = [f"{path}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}"
              for path, data in zip(files, (b"first", b"second", b""), strict=True)]

@@ -47,6 +47,8 @@ def test_synthesize_adds_queries_and_a_rerun_generates_nothing(tmp_path):
     stage = json.loads((out / "manifest.json").read_text())["stages"][-1]
     assert stage == {"name": "synthesize", "in": 2, "out": summary["kept"], "rejected": 2 - summary["kept"],
                      "balanced": True}
+    reasons = json.loads((out / "manifest.json").read_text())["rejects"]  # rejects.parquet, rewritten, recounted
+    assert sum(n for where, n in reasons.items() if where.startswith("synthesize: ")) == len(rejects)
     before = (out / "synthetic_queries/en.parquet").read_bytes()
 
     again = invoke("synthesize", str(out), "--doc-lang", "fr", "--query-lang", "en", "--cache-dir", cache, *SYNTH)
