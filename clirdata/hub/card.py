@@ -174,10 +174,38 @@ def _yaml_header(manifest: dict, languages: list[str], license_id: str) -> list[
 
 
 def card_text(*, title: str, description: str, license_id: str, licence_note: str,
-              sections: dict[str, str] | None = None) -> dict:
+              sections: dict[str, str] | None = None, limitations: str = "", citations: tuple[str, ...] = ()) -> dict:
     """The prose of a card, kept in manifest.json so a later step (synthesize) can render it again."""
     return {"title": title, "description": description, "license_id": license_id,
-            "licence_note": licence_note, "sections": dict(sections or {})}
+            "licence_note": licence_note, "sections": dict(sections or {}), "limitations": limitations,
+            "citations": list(citations)}
+
+
+SWIM_IR = "thakur-etal-2024-leveraging"  # cited when a build has synthetic queries
+
+
+def bibtex(keys: list[str]) -> list[str]:
+    """The entries of `clirdata/hub/templates/citations.bib` with these keys, in that order (KeyError if unknown)."""
+    text = (resources.files("clirdata.hub") / "templates" / "citations.bib").read_text(encoding="utf-8")
+    entries = {re.match(r"@\w+\{([^,]+),", entry).group(1): entry.strip()
+               for entry in re.split(r"\n(?=@)", text) if entry.strip()}
+    return [entries[key] for key in keys]
+
+
+def _collection_entry(manifest: dict) -> str:
+    year = str(manifest.get("created", ""))[:4] or "n.d."
+    source = manifest.get("source", "clirdata")
+    title = manifest["card"]["title"].replace("{", "").replace("}", "").replace('"', "'")
+    command = manifest["command"].replace("{", "").replace("}", "").replace('"', "'")
+    return (f"@misc{{clirdata-{source}-{year},\n    title = \"{title}\",\n    year = \"{year}\",\n"
+            f"    note = \"Built with clirdata {manifest['clirdata_version']}: {command}\"\n}}")
+
+
+def _fingerprint_line(inputs: dict) -> list[str]:
+    if "digest" not in inputs:
+        return []
+    return [f"Inputs: {inputs['files']} files, {inputs['bytes']:,} bytes, digest `{inputs['digest'][:16]}…` "
+            f"(the whole value in `manifest.json`)."]
 
 
 def _files_of(files: dict[str, int], stem: str) -> list[str]:
@@ -213,10 +241,15 @@ def render_card(manifest: dict) -> str:
     lines += _how_to_load(configs)
     for heading, body in sections.items():
         lines += ["", f"## {heading}", "", body]
+    if manifest["card"].get("limitations"):
+        lines += ["", "## Limitations", "", manifest["card"]["limitations"]]
     lines += ["", "## Licence", "", licence_note, "", "## Provenance", "",
               f"Built with clirdata {manifest['clirdata_version']}: `{manifest['command']}`.",
+              *_fingerprint_line(manifest.get("inputs", {})),
               "Options, input fingerprints and per-stage counts are in `manifest.json`.",
               "Every corpus and queries row has `source_id`, the source's own identifier.", ""]
+    lines += ["## Citation", "", "The collection, and the work whose method it follows:", "", "```bibtex",
+              "\n\n".join([_collection_entry(manifest), *bibtex(manifest["card"].get("citations", []))]), "```", ""]
     return "\n".join(lines)
 
 

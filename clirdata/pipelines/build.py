@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from clirdata.hub.card import card_text
+from clirdata.hub.card import SWIM_IR, card_text
 from clirdata.pipelines.manifest import build_manifest, stage_list, write_card_and_manifest
 from clirdata.pipelines.runner import prepare_out_dir, run
 from clirdata.pipelines.steps import REJECTS, TALLIES, Apply, ApplyToGroups, Expand
@@ -179,7 +179,9 @@ def run_build(build: Build, prepared: Prepared, options, command: str) -> dict:
     sections = dict(card.sections)
     if build.synthesis:
         sections["Synthetic queries"] = synthesis_card_section(extra["synthesis"])
+    citations = card.citations + ((SWIM_IR,) if build.synthesis else ())
     manifest["card"] = card_text(title=card.title, description=card.description, license_id=card.license_id,
-                                 licence_note=card.licence_note, sections=sections)
+                                 licence_note=card.licence_note, sections=sections, limitations=card.limitations,
+                                 citations=citations)
     write_card_and_manifest(build.out_dir, manifest)
     return manifest

@@ -15,6 +15,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from clirdata.hub.card import SWIM_IR
 from clirdata.pipelines.manifest import (
     read_manifest,
     stage_list,
@@ -165,5 +166,7 @@ def run_synthesis(out_dir: str, run_spec: SynthesisRun, options, command: str) -
     manifest["rejects"] = dict(sorted(reasons.items()))
     manifest.setdefault("commands", []).append(command)
     manifest["card"]["sections"]["Synthetic queries"] = synthesis_card_section(summary)
+    if SWIM_IR not in manifest["card"].setdefault("citations", []):
+        manifest["card"]["citations"].append(SWIM_IR)
     write_card_and_manifest(out_dir, manifest)
     return manifest

@@ -28,6 +28,12 @@ from clirdata.readers.oai import HarvestOptions, harvest_into
 from clirdata.schemas import Outcome, Record, Reject
 from clirdata.sources.base import EXPAND, GROUP, Regroup, Source, Step, licence_id, licence_note
 
+CLIRUDIT = "valentini-etal-2025-clirudit"
+LIMITATIONS = (
+    "Queries are authors' keywords combined {k} at a time (or titles), not real users' questions, and a document "
+    "is relevant to a query when its article holds all of the query's keywords: the judgements are incomplete (an "
+    "unjudged document may well be relevant) and reward shared vocabulary. Documents are titles and abstracts only. "
+    "Languages are checked automatically; a field whose declared language is wrong is dropped, and a few may remain.")
 LICENSE_TALLY = "licenses"
 REPAIRS_TALLY = "repairs"
 

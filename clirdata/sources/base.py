@@ -66,6 +66,8 @@ class CardText:
     license_id: str
     licence_note: str
     sections: dict[str, str] = field(default_factory=dict)
+    limitations: str = ""
+    citations: tuple[str, ...] = ()  # keys of clirdata/hub/templates/citations.bib: the papers the method follows
 
 
 class Source:

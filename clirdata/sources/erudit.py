@@ -11,7 +11,7 @@ from clirdata.extractors.erudit import parse_article
 from clirdata.hub.card import card_template
 from clirdata.readers.files import list_inputs, read_input
 from clirdata.readers.oai import HarvestOptions, OaiRequest
-from clirdata.sources.articles import ArticleSource, oai_read_steps
+from clirdata.sources.articles import CLIRUDIT, LIMITATIONS, ArticleSource, oai_read_steps
 from clirdata.sources.base import EXPAND, CardText, Prepared, Step
 
 NAME = "erudit"
@@ -44,4 +44,5 @@ class EruditSource(ArticleSource):
     def card(self, manifest: dict) -> CardText:
         values = self.card_fields(manifest)
         title, description = card_template(NAME, **values)
-        return CardText(title, description, values["license_id"], values["licence_note"])
+        return CardText(title, description, values["license_id"], values["licence_note"],
+                        limitations=LIMITATIONS.format(k=self.pairing.k), citations=(CLIRUDIT,))

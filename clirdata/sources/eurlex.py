@@ -33,6 +33,7 @@ from clirdata.schemas import Outcome, Reject
 from clirdata.schemas.legal import ActText, PdfText
 from clirdata.sources.base import GROUP, CardText, Prepared, Source, Step
 
+LEMUR = "babaahmadi-etal-2026-lemur"  # the Lexical Content Score comes from LEMUR
 WORST_UNITS = 5  # per-unit scores named in a fidelity reject: where the PDF text went wrong
 
 
@@ -206,7 +207,11 @@ class EurlexSource(Source):
             f"order-aware unit alignment). Versions whose PDF scores below {self.min_fidelity} are rejected.\n\n"
             + "\n".join(table))
         licence = "EU legal texts: reuse is authorised provided the source is acknowledged (Decision 2011/833/EU)."
-        return CardText(title, description, "other", licence, {"PDF fidelity": fidelity_section})
+        limitations = ("One query per act, its title; the relevant documents are that act's own units in the other "
+                       "languages, so the task is finding a translation more than answering a need. Versions whose "
+                       "PDF was missing or failed are kept unverified (no `lcs`, no `fidelity`).")
+        return CardText(title, description, "other", licence, {"PDF fidelity": fidelity_section},
+                        limitations=limitations, citations=(LEMUR,))
 
 
 def _stage(name: str, into: int, out: int, rejected: int) -> dict:

@@ -11,7 +11,7 @@ from typing import ClassVar
 from clirdata.hub.card import card_template
 from clirdata.readers.http import FetchFailed
 from clirdata.readers.oai import HarvestOptions, OaiRequest, repository_name
-from clirdata.sources.articles import ArticleSource, oai_read_steps
+from clirdata.sources.articles import CLIRUDIT, LIMITATIONS, ArticleSource, oai_read_steps
 from clirdata.sources.base import CardText, Prepared, Step
 
 NAME = "oai"
@@ -57,4 +57,5 @@ class OaiSource(ArticleSource):
         values = self.card_fields(manifest)
         title, description = card_template(NAME, repository=self.request.source, base_url=self.request.base_url,
                                            **values)
-        return CardText(title, description, values["license_id"], values["licence_note"])
+        return CardText(title, description, values["license_id"], values["licence_note"],
+                        limitations=LIMITATIONS.format(k=self.pairing.k), citations=(CLIRUDIT,))

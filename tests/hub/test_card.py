@@ -11,6 +11,7 @@ import yaml
 
 from clirdata.hub.card import (
     IncompleteSplit,
+    bibtex,
     card_text,
     complete_set,
     config_splits,
@@ -91,6 +92,25 @@ def test_body_says_how_to_load_with_datasets_and_mteb():
     assert 'datasets.load_dataset("PATH_OR_REPO", "qrels", split="en_fr")' in card
     assert 'datasets.load_dataset("PATH_OR_REPO", "corpus", split="fr")' in card
     assert "subsets `eng-eng`, `eng-fra`" in card
+
+
+def test_limitations_and_citations_of_the_method_and_of_the_collection():
+    manifest = manifest_of(FILES)
+    manifest["card"] = card_text(title='A "quoted" title', description="D", license_id="other", licence_note="L",
+                                 limitations="Keywords are not questions.",
+                                 citations=("valentini-etal-2025-clirudit", "thakur-etal-2024-leveraging"))
+    manifest["command"] = 'clirdata build oai "https://x.org/oai" --source "{HAL}"'
+    card = render_card(manifest)
+    assert "## Limitations\n\nKeywords are not questions." in card
+    bib = card.split("```bibtex\n")[1].split("```")[0]
+    assert bib.count("\n@") == 2 and bib.startswith("@misc{clirdata-")
+    assert "@inproceedings{valentini-etal-2025-clirudit," in bib and "doi = \"10.18653/v1/2025.mrl-main.16\"" in bib
+    assert "@inproceedings{thakur-etal-2024-leveraging," in bib
+    # the collection's entry quotes the command without breaking the BibTeX string
+    misc = bib.split("\n\n")[0]
+    assert misc.count('"') == 6 and "{HAL}" not in misc
+    with pytest.raises(KeyError):
+        bibtex(["no-such-paper"])
 
 
 def test_rejects_are_not_a_config():

@@ -57,6 +57,7 @@ def test_synthesize_adds_queries_and_a_rerun_generates_nothing(tmp_path):
     assert (out / "synthetic_queries/en.parquet").read_bytes() == before
     assert len([r for r in pq.read_table(out / "rejects.parquet").to_pylist() if r["stage"] == "synthesize"]) == len(rejects)
     assert "## Synthetic queries" in (out / "README.md").read_text()
+    assert (out / "README.md").read_text().count("@inproceedings{thakur-etal-2024-leveraging,") == 1  # SWIM-IR, once
 
 
 def test_synthesize_reads_a_sharded_build(tmp_path):
