@@ -7,7 +7,6 @@ import json
 import shutil
 
 import apache_beam as beam
-import pytest
 from click.testing import CliRunner
 
 from clirdata.cli import cli
@@ -45,16 +44,6 @@ def test_an_empty_folder_is_not_a_finished_build(tmp_path):
     assert f"{tmp_path / 'manifest.json'} not found" in result.output and "did not finish" in result.output
     assert "None" not in result.output
     assert not (tmp_path / "b").exists()
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    base = tmp_path_factory.mktemp("beir")
-    out = base / "out"
-    built = CliRunner().invoke(cli, ["build", "erudit", str(write_inputs(base / "in", with_bad=False)),
-                                     "--out", str(out)], obj={"beam_args": []})
-    assert built.exit_code == 0, built.output
-    return out
 
 
 def test_a_build_whose_manifest_is_missing_did_not_finish(finished, tmp_path):

@@ -5,23 +5,11 @@ from __future__ import annotations
 import csv
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from clirdata.cli import cli
 from clirdata.hub.export import language_pairs
 from tests import handmade
-from tests.sources.test_erudit import write_inputs
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    base = tmp_path_factory.mktemp("export")
-    out = base / "out"
-    built = CliRunner().invoke(cli, ["build", "erudit", str(write_inputs(base / "in", with_bad=False)),
-                                     "--out", str(out)], obj={"beam_args": []})
-    assert built.exit_code == 0, built.output
-    return out
 
 
 def invoke(*args: str):

@@ -18,23 +18,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
-from click.testing import CliRunner
-
-from clirdata.cli import cli
-from tests.sources.test_erudit import write_inputs
 
 CANARY = "hf_CANARYtokenNEVERprinted0123456789"
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    base = tmp_path_factory.mktemp("publish")
-    out = base / "out"
-    built = CliRunner().invoke(cli, ["build", "erudit", str(write_inputs(base / "in", with_bad=False)),
-                                     "--out", str(out)], obj={"beam_args": []})
-    assert built.exit_code == 0, built.output
-    (out / "notes.txt").write_text("the user's own file: never uploaded")
-    return out
+def finished(finished):
+    """The shared build, with a user's own file beside it that must never be uploaded."""
+    (finished / "notes.txt").write_text("the user's own file: never uploaded")
+    return finished
 
 
 def clirdata(*args: str, endpoint: str = "http://127.0.0.1:9") -> subprocess.CompletedProcess:
