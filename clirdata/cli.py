@@ -120,6 +120,17 @@ def _folder(ctx: click.Context, param: click.Parameter, value: str | None) -> st
     return value
 
 
+def _built_out(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """OUT of a finished build; a remote one (gs://, s3://...) is read through Beam's filesystems."""
+    from clirdata.readers.storage import is_local
+
+    if not is_local(value):
+        from clirdata.pipelines.storage import use_beam_filesystems
+
+        use_beam_filesystems()
+    return value
+
+
 @contextmanager
 def _claimed(out_dir: str, planned: list[str], *, overwrite: bool = False, append: bool = False,
              command: str = "") -> Iterator[None]:
@@ -551,8 +562,8 @@ def synthesize(ctx: click.Context, out_dir: str, query_lang: str, doc_lang: str,
 
     They go to the configs synthetic_queries / synthetic_qrels, apart from the test queries.
     """
-    from clirdata.pipelines.manifest import read_manifest
     from clirdata.pipelines.synthesize import run_synthesis
+    from clirdata.readers.splits import read_manifest
 
     run_spec = _synthesis_run(doc_lang, query_lang, **synthesis)
     options = _beam_options(ctx, workers)
@@ -587,11 +598,46 @@ def _pairs_option(value: str | None) -> list[tuple[str, str]] | None:
     return pairs
 
 
+def _retrievers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """bm25, bm25-plain or dense:PATH, the model's local folder existing (nothing is downloaded)."""
+    for value in values:
+        if value.startswith("dense:"):
+            path = Path(value.removeprefix("dense:"))
+            if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+                raise click.BadParameter(f"{value}: {path} is not a folder holding a sentence-transformers model "
+                                         "(modules.json or config.json); models are read from a local folder",
+                                         param_hint="--retriever")
+        elif value not in ("bm25", "bm25-plain"):
+            raise click.BadParameter(f"{value!r} is not bm25, bm25-plain or dense:PATH", param_hint="--retriever")
+    return tuple(dict.fromkeys(values))
+
+
+@contextmanager
+def _eval_progress():
+    """Two bars on stderr: the runs (split x retriever), and the texts a dense model is encoding."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=_console, transient=True) as progress:
+        runs = progress.add_task("Evaluating", total=None)
+        encoding = progress.add_task("", total=None, visible=False)
+
+        def on_run(what: str, done: int, total: int) -> None:
+            progress.update(runs, description=f"Evaluating: {what}", completed=done, total=total)
+
+        def on_encode(what: str, done: int, total: int) -> None:
+            progress.update(encoding, description=f"  encoding {what}", completed=done, total=total,
+                            visible=done < total)
+
+        yield on_run, on_encode
+
+
 @cli.command("eval")
-@click.argument("out_dir", metavar="OUT")
-@click.option("--retriever", "retrievers", multiple=True, type=click.Choice(["bm25", "bm25-plain"]),
+@click.argument("out_dir", metavar="OUT", callback=_built_out)
+@click.option("--retriever", "retrievers", multiple=True, callback=_retrievers, metavar="NAME",
               help="bm25: bm25s with the document language's Snowball stemmer; bm25-plain: bm25s's defaults "
-                   "(no stemming). Repeat for several; default bm25.")
+                   "(no stemming); dense:PATH: a sentence-transformers model in a local folder (clirdata[dense]). "
+                   "Repeat for several; default bm25.")
 @click.option("--pairs", help="Qrels splits to evaluate, e.g. en_fr,en_en (default: all).")
 @click.pass_context
 def eval_command(ctx: click.Context, out_dir: str, retrievers: tuple[str, ...], pairs: str | None) -> None:
@@ -602,12 +648,15 @@ def eval_command(ctx: click.Context, out_dir: str, retrievers: tuple[str, ...], 
     """
     import json
 
+    from clirdata.evaluation.retrieval import baselines_section, evaluate, require_libraries
+
+    retrievers = retrievers or ("bm25",)
     try:
-        from clirdata.evaluation.retrieval import baselines_section, evaluate, require_libraries
-        require_libraries()
+        require_libraries(retrievers)
     except ImportError as error:
-        raise CannotStart(f"{error}: pip install 'clirdata[eval]'") from error
-    from clirdata.pipelines.manifest import read_manifest, write_card_and_manifest, write_text_atomic
+        raise CannotStart(str(error)) from error
+    from clirdata.pipelines.manifest import write_card_and_manifest, write_text_atomic
+    from clirdata.readers.splits import read_manifest
 
     try:
         manifest = read_manifest(out_dir)
@@ -621,9 +670,8 @@ def eval_command(ctx: click.Context, out_dir: str, retrievers: tuple[str, ...], 
     if unknown:
         raise click.UsageError(f"{out_dir} has no qrels for {', '.join(unknown)} (it has: {', '.join(available)})")
     with _claimed(out_dir, ["eval.json"], append=True, command=_command(ctx)):
-        with _console.status("Evaluating...") as status:
-            results = evaluate(out_dir, manifest["files"], retrievers or ("bm25",), chosen,
-                               progress=lambda what: status.update(f"Evaluating: {what}"))
+        with _eval_progress() as (on_run, on_encode):
+            results = evaluate(out_dir, manifest["files"], retrievers, chosen, on_run=on_run, on_encode=on_encode)
         write_text_atomic(f"{out_dir.rstrip('/')}/eval.json", json.dumps(results, indent=2) + "\n")
         manifest["baselines"] = results
         manifest["card"]["sections"]["Baselines"] = baselines_section(results)
@@ -641,28 +689,43 @@ def eval_command(ctx: click.Context, out_dir: str, retrievers: tuple[str, ...], 
 
 
 @cli.command()
-@click.argument("out_dir", metavar="OUT")
+@click.argument("out_dir", metavar="OUT", callback=_built_out)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON instead of tables.")
+@click.option("--plots", "plots_dir", callback=_folder, metavar="DIR",
+              help="Also draw PNG histograms of lengths, judgements and overlap into this local folder "
+                   "(needs matplotlib: clirdata[plots]).")
 @click.pass_context
-def stats(ctx: click.Context, out_dir: str, as_json: bool) -> None:
+def stats(ctx: click.Context, out_dir: str, as_json: bool, plots_dir: str | None) -> None:
     """Describe the collection in OUT: sizes, lengths, judgements, and query-document word overlap.
 
     The figures also go into manifest.json (`stats`) and the card's "Statistics" section.
     """
     import json
 
-    from clirdata.hub.stats import collection_stats, stats_section
-    from clirdata.pipelines.manifest import read_manifest, write_card_and_manifest
+    from clirdata.hub.stats import measure, stats_section, summarize
+    from clirdata.pipelines.manifest import write_card_and_manifest
+    from clirdata.readers.splits import read_manifest
 
     try:
         manifest = read_manifest(out_dir)
     except FileNotFoundError as error:
         raise CannotStart(f"{error}: build OUT first, or rerun the build that did not finish") from error
+    if plots_dir is not None and _URL_SCHEME.match(plots_dir):
+        raise click.BadParameter("plots are drawn into a local folder", param_hint="--plots")
     with _claimed(out_dir, [], append=True, command=_command(ctx)):
-        figures = collection_stats(out_dir, manifest["files"])
+        measured = measure(out_dir, manifest["files"])
+        figures = summarize(measured)
         manifest["stats"] = figures
         manifest["card"]["sections"]["Statistics"] = stats_section(figures)
         write_card_and_manifest(out_dir, manifest)
+    if plots_dir is not None:
+        from clirdata.hub.plots import NoMatplotlib, write_plots
+
+        try:
+            drawn = write_plots(measured, plots_dir)
+        except NoMatplotlib as error:
+            raise CannotStart(str(error)) from error
+        _console.print("Plots: " + ", ".join(drawn))
     if as_json:
         click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
         return
@@ -731,17 +794,18 @@ def publish(out_dir: str, repo_id: str, private: bool, revision: str | None, dry
 
 
 @cli.command("export")
-@click.argument("out_dir", metavar="OUT")
-@click.option("--format", "fmt", type=click.Choice(["beir", "trec"]), required=True,
+@click.argument("out_dir", metavar="OUT", callback=_built_out)
+@click.option("--format", "fmt", type=click.Choice(["beir", "trec", "mteb"]), required=True,
               help="beir: DEST/{q}_{d}/corpus.jsonl, queries.jsonl, qrels/test.tsv; trec: DEST/topics.{q}_{d}.txt "
-                   "and DEST/qrels.{q}_{d}.txt (query-id 0 doc-id relevance).")
+                   "and DEST/qrels.{q}_{d}.txt (query-id 0 doc-id relevance); mteb: a dataset folder of MTEB's "
+                   "configs (DEST/eng-fra/corpus.parquet, ...) and DEST/task.py, an AbsTaskRetrieval over it.")
 @click.argument("target", metavar="DEST", callback=_folder)
 @click.option("--pairs", help="Language pairs to export, e.g. en_fr,en_en (default: every pair with qrels).")
 @click.option("--synthetic", is_flag=True, help="Export the synthetic queries and qrels instead of the test ones.")
 def export_command(out_dir: str, fmt: str, target: str, pairs: str | None, synthetic: bool) -> None:
-    """Write a build's language pairs in BEIR's or TREC's layout, for the tools that read those."""
+    """Write a build's language pairs in BEIR's, TREC's or MTEB's layout, for the tools that read those."""
     from clirdata.hub.export import export_collection, language_pairs
-    from clirdata.pipelines.manifest import read_manifest
+    from clirdata.readers.splits import read_manifest
 
     try:
         files = read_manifest(out_dir)["files"]
@@ -763,7 +827,7 @@ def export_command(out_dir: str, fmt: str, target: str, pairs: str | None, synth
 
 
 @cli.command("export-beir")
-@click.argument("out_dir", metavar="OUT")
+@click.argument("out_dir", metavar="OUT", callback=_built_out)
 @click.option("--query-lang", default="en", show_default=True, callback=_language)
 @click.option("--doc-lang", default="fr", show_default=True, callback=_language)
 @click.option("--to", "target", required=True, callback=_folder,

@@ -15,14 +15,17 @@ from clirdata.schemas import LangText, Outcome, Record, Reject
 
 STAGE = "check"
 FIELD_STAGE = "check-fields"
+LANGUAGE_TALLY = "language_check"  # "declared field read-as": fields, e.g. "fr abstract fr" (kept), "en title fr"
 _FIELDS = ("title", "subtitle", "abstract", "keywords")
 
 
 def check_record(record: Record, candidates: Iterable[str] = DEFAULT_LANGUAGES) -> Outcome:
-    """Drop each field whose text is not in its declared language; count fields checked."""
+    """Drop each field whose text is not in its declared language; count fields checked, and tally each
+    field by declared language, name and the language it reads as (the card's language-check table)."""
     candidates = tuple(candidates)
     kept_texts: dict[str, LangText] = {}
     dropped: list[Reject] = []
+    tallies: dict[str, int] = {}
     checked = 0
     for lang, text in record.texts.items():
         kept: dict[str, object] = {}
@@ -33,6 +36,8 @@ def check_record(record: Record, candidates: Iterable[str] = DEFAULT_LANGUAGES) 
             checked += 1
             sample = ", ".join(value) if name == "keywords" else value
             detected = check_declared_language(sample, lang, candidates)
+            verdict = f"{lang} {name} {detected or lang}"
+            tallies[verdict] = tallies.get(verdict, 0) + 1
             if detected is None:
                 kept[name] = value
             else:
@@ -47,4 +52,4 @@ def check_record(record: Record, candidates: Iterable[str] = DEFAULT_LANGUAGES) 
         value = record.reject(STAGE, "no-title-after-check", "no title is left in its declared language")
     else:
         value = replace(record, texts=kept_texts)
-    return Outcome(value, tuple(dropped), counts)
+    return Outcome(value, tuple(dropped), counts, tuple((LANGUAGE_TALLY, key, n) for key, n in sorted(tallies.items())))

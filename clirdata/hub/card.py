@@ -8,6 +8,7 @@ file (`corpus/fr.parquet`) or a complete set of shards with the Hub's names
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -129,6 +130,26 @@ def mteb_subset(pair: str) -> str:
     return f"{iso639_3(query_lang)}-{iso639_3(doc_lang)}"
 
 
+# ISO 15924 scripts of the languages that are not written in Latin script (MTEB names a language eng-Latn).
+_SCRIPTS = {"ar": "Arab", "fa": "Arab", "ur": "Arab", "ru": "Cyrl", "uk": "Cyrl", "bg": "Cyrl", "sr": "Cyrl",
+            "mk": "Cyrl", "be": "Cyrl", "kk": "Cyrl", "el": "Grek", "he": "Hebr", "zh": "Hans", "ja": "Jpan",
+            "ko": "Kore", "hi": "Deva", "mr": "Deva", "ne": "Deva", "th": "Thai", "hy": "Armn", "ka": "Geor",
+            "bn": "Beng", "ta": "Taml"}
+
+
+def mteb_language(lang: str) -> str:
+    """MTEB's `{ISO 639-3}-{ISO 15924}` for an ISO 639-1 code: fr -> fra-Latn, ru -> rus-Cyrl."""
+    from clirdata.checks.langid import iso639_3
+
+    return f"{iso639_3(lang)}-{_SCRIPTS.get(lang, 'Latn')}"
+
+
+def task_class(manifest: dict) -> str:
+    """The task's Python class name, from the source: `ClirdataEruditRetrieval`."""
+    words = re.findall(r"[A-Za-z0-9]+", str(manifest.get("source", "")))
+    return "Clirdata" + "".join(word.capitalize() for word in words) + "Retrieval"
+
+
 def mteb_configs(configs: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, str]]:
     """MTEB's view of the same files: `{subset}-corpus|queries|qrels`, each with the one split `test`, for
     every pair with qrels (MTEB's RetrievalDatasetLoader reads those names). No data is copied.
@@ -192,6 +213,11 @@ def bibtex(keys: list[str]) -> list[str]:
     return [entries[key] for key in keys]
 
 
+def citation_bibtex(manifest: dict) -> str:
+    """The BibTeX of the collection itself, then of the work whose method it follows."""
+    return "\n\n".join([_collection_entry(manifest), *bibtex(manifest["card"].get("citations", []))])
+
+
 def _collection_entry(manifest: dict) -> str:
     year = str(manifest.get("created", ""))[:4] or "n.d."
     source = manifest.get("source", "clirdata")
@@ -238,7 +264,7 @@ def render_card(manifest: dict) -> str:
         for where, n in manifest["rejects"].items():
             stage, _, reason = where.partition(": ")
             lines.append(f"| {stage} | {reason} | {n} |")
-    lines += _how_to_load(configs)
+    lines += _how_to_load(configs, manifest)
     for heading, body in sections.items():
         lines += ["", f"## {heading}", "", body]
     if manifest["card"].get("limitations"):
@@ -249,12 +275,12 @@ def render_card(manifest: dict) -> str:
               "Options, input fingerprints and per-stage counts are in `manifest.json`.",
               "Every corpus and queries row has `source_id`, the source's own identifier.", ""]
     lines += ["## Citation", "", "The collection, and the work whose method it follows:", "", "```bibtex",
-              "\n\n".join([_collection_entry(manifest), *bibtex(manifest["card"].get("citations", []))]), "```", ""]
+              citation_bibtex(manifest), "```", ""]
     return "\n".join(lines)
 
 
-def _how_to_load(configs: dict[str, dict[str, list[str]]]) -> list[str]:
-    """The card's loading snippets: `datasets` by config and split, and MTEB's config names."""
+def _how_to_load(configs: dict[str, dict[str, list[str]]], manifest: dict) -> list[str]:
+    """The card's loading snippets: `datasets` by config and split, an MTEB task over the same files, and BEIR."""
     corpus, queries, qrels = (sorted(configs.get(name, {})) for name in ("corpus", "queries", "qrels"))
     if not (corpus and queries and qrels):
         return []
@@ -264,12 +290,40 @@ def _how_to_load(configs: dict[str, dict[str, list[str]]]) -> list[str]:
              f'corpus = datasets.load_dataset("PATH_OR_REPO", "corpus", split="{doc_lang}")',
              f'queries = datasets.load_dataset("PATH_OR_REPO", "queries", split="{query_lang}")',
              f'qrels = datasets.load_dataset("PATH_OR_REPO", "qrels", split="{pair}")', "```"]
-    views = sorted({name.rsplit("-", 1)[0] for name in mteb_configs(configs)})
+    views = mteb_configs(configs)
     if views:
+        subsets = sorted({name.rsplit("-", 1)[0] for name in views})
         lines += ["", "MTEB reads the same files through the configs `{subset}-corpus`, `{subset}-queries` and "
-                  "`{subset}-qrels` (split `test`), subsets " + ", ".join(f"`{view}`" for view in views) + ". "
-                  "BEIR and TREC files: `clirdata export PATH --format beir|trec DEST`."]
+                  "`{subset}-qrels` (split `test`), subsets " + ", ".join(f"`{subset}`" for subset in subsets) + ":",
+                  "", "```python", *_mteb_snippet(manifest, views), "```"]
+    lines += ["", "BEIR, TREC, or an MTEB folder with a ready `task.py`: `clirdata export PATH --format beir|trec|mteb "
+              "DEST`, then, for BEIR:", "", "```python", "from beir.datasets.data_loader import GenericDataLoader",
+              f'corpus, queries, qrels = GenericDataLoader("DEST/{pair}").load(split="test")', "```"]
     return lines
+
+
+def _mteb_snippet(manifest: dict, views: dict[str, str]) -> list[str]:
+    """An AbsTaskRetrieval over the card's MTEB configs, keeping only the columns MTEB reads (it refuses nulls)."""
+    langs = {}
+    for name, stem in sorted(views.items()):
+        if name.endswith("-qrels"):
+            langs[name.removesuffix("-qrels")] = [mteb_language(lang) for lang in stem.split("/")[1].split("_")]
+    eval_langs = ", ".join(f'"{subset}": {json.dumps(tags)}' for subset, tags in langs.items())
+    name = task_class(manifest)
+    return ["import mteb", "from mteb.abstasks.retrieval import AbsTaskRetrieval",
+            "from mteb.abstasks.task_metadata import TaskMetadata", "", "",
+            f"class {name}(AbsTaskRetrieval):",
+            "    metadata = TaskMetadata(",
+            f'        name="{name}", description={json.dumps(manifest["card"]["title"], ensure_ascii=False)},',
+            '        dataset={"path": "PATH_OR_REPO", "revision": "main"}, type="Retrieval", category="t2t",',
+            f'        eval_splits=["test"], eval_langs={{{eval_langs}}},',
+            '        main_score="ndcg_at_10")', "",
+            "    def dataset_transform(self, num_proc=None, **kwargs):  # MTEB refuses a null in any column",
+            "        for subset in self.dataset.values():",
+            "            for split in subset.values():",
+            '                split["corpus"] = split["corpus"].select_columns(["id", "title", "text"])',
+            '                split["queries"] = split["queries"].select_columns(["id", "text"])', "", "",
+            f'results = mteb.evaluate(mteb.get_model("sentence-transformers/all-MiniLM-L6-v2"), {name}())']
 
 
 def card_template(name: str, **values: str) -> tuple[str, str]:

@@ -1,4 +1,5 @@
-"""A built collection in the layouts other tools read: BEIR (per language pair) and TREC (topics and qrels).
+"""A built collection in the layouts other tools read: BEIR (per language pair), TREC (topics and qrels), and
+MTEB (a dataset folder of MTEB's configs with a ready task; see `clirdata.hub.mteb`).
 
 BEIR: `DEST/{q}_{d}/corpus.jsonl`, `queries.jsonl` and `qrels/test.tsv` (with its header), what
 `GenericDataLoader(DEST/{q}_{d}).load(split="test")` reads. TREC: `DEST/topics.{q}_{d}.txt` (classic
@@ -13,10 +14,11 @@ from xml.sax.saxutils import escape
 
 from clirdata.hub.beir import export_beir, require_splits
 from clirdata.hub.card import parse_split_file
-from clirdata.readers.splits import read_split
+from clirdata.hub.mteb import export_mteb
+from clirdata.readers.splits import read_manifest, read_split
 from clirdata.schemas.tables import sorted_rows
 
-FORMATS = ("beir", "trec")
+FORMATS = ("beir", "trec", "mteb")
 
 
 def language_pairs(files: dict[str, int] | list[str], qrels_config: str = "qrels") -> list[tuple[str, str]]:
@@ -59,6 +61,8 @@ def export_collection(out_dir: str | Path, fmt: str, target: str | Path, pairs: 
     """Export every pair in `fmt` under `target`; returns {"{q}_{d}": row counts}."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
+    if fmt == "mteb":
+        return export_mteb(str(out_dir), read_manifest(str(out_dir)), target, pairs, synthetic)
     prefix = "synthetic_" if synthetic else ""
     counts = {}
     for query_lang, doc_lang in pairs:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clirdata.hub.card import config_splits, mteb_configs
-from clirdata.pipelines.manifest import read_manifest
+from clirdata.readers.splits import read_manifest
 
 
 class NotPublishable(ValueError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from clirdata.hub.card import config_splits
 from clirdata.readers.splits import read_split
@@ -36,42 +37,76 @@ def query_overlap(query: str, document: str) -> float:
     return len(asked & set(words(document))) / len(asked) if asked else 0.0
 
 
-def collection_stats(out_dir: str, files: dict[str, int]) -> dict:
-    """Every figure, by split: corpus and query lengths (words), and for each qrels split the relevant
-    documents per query, the queries per judged document, and the query-document overlap."""
+@dataclass
+class Measured:
+    """The values the statistics summarise, one per row: word counts by split (`corpus/fr`, `queries/en`),
+    and per qrels split the relevant documents of each query, the queries of each judged document, the
+    overlap of each judged (query, document) pair and each query's best overlap."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    lengths: dict[str, list[int]] = field(default_factory=dict)
+    relevant_per_query: dict[str, list[int]] = field(default_factory=dict)
+    queries_per_document: dict[str, list[int]] = field(default_factory=dict)
+    overlaps: dict[str, list[float]] = field(default_factory=dict)
+    best_overlaps: dict[str, list[float]] = field(default_factory=dict)
+
+
+def measure(out_dir: str, files: dict[str, int]) -> Measured:
+    """Read every corpus, queries and qrels split of OUT and measure each row."""
     configs = config_splits(files)
-    corpus_text = {}
-    stats: dict = {"corpus": {}, "queries": {}, "qrels": {}}
+    measured = Measured()
+    texts: dict[str, dict[str, str]] = {}
     for lang in configs.get("corpus", {}):
         rows = read_split(out_dir, f"corpus/{lang}", columns=["_id", "title", "text"]).to_pylist()
-        corpus_text[lang] = {row["_id"]: f"{row['title'] or ''} {row['text'] or ''}" for row in rows}
-        stats["corpus"][lang] = {"rows": len(rows), "words": distribution([len(words(t))
-                                                                          for t in corpus_text[lang].values()])}
-    query_text = {}
+        texts[f"corpus/{lang}"] = {row["_id"]: f"{row['title'] or ''} {row['text'] or ''}" for row in rows}
     for lang in configs.get("queries", {}):
         rows = read_split(out_dir, f"queries/{lang}", columns=["_id", "text"]).to_pylist()
-        query_text[lang] = {row["_id"]: row["text"] for row in rows}
-        stats["queries"][lang] = {"rows": len(rows), "words": distribution([len(words(r["text"])) for r in rows])}
+        texts[f"queries/{lang}"] = {row["_id"]: row["text"] for row in rows}
+    for split, by_id in texts.items():
+        measured.rows[split] = len(by_id)
+        measured.lengths[split] = [len(words(text)) for text in by_id.values()]
     for pair in configs.get("qrels", {}):
         query_lang, _, doc_lang = pair.partition("_")
         qrels = read_split(out_dir, f"qrels/{pair}", columns=["query-id", "corpus-id"]).to_pylist()
-        per_query, per_doc = Counter(r["query-id"] for r in qrels), Counter(r["corpus-id"] for r in qrels)
-        queries, documents = query_text.get(query_lang, {}), corpus_text.get(doc_lang, {})
+        measured.rows[f"qrels/{pair}"] = len(qrels)
+        measured.relevant_per_query[pair] = list(Counter(r["query-id"] for r in qrels).values())
+        measured.queries_per_document[pair] = list(Counter(r["corpus-id"] for r in qrels).values())
+        queries, documents = texts.get(f"queries/{query_lang}", {}), texts.get(f"corpus/{doc_lang}", {})
         best: dict[str, float] = defaultdict(float)
-        overlaps = []
+        overlaps = measured.overlaps[pair] = []
         for row in qrels:
             if row["query-id"] in queries and row["corpus-id"] in documents:
                 share = query_overlap(queries[row["query-id"]], documents[row["corpus-id"]])
                 overlaps.append(share)
                 best[row["query-id"]] = max(best[row["query-id"]], share)
+        measured.best_overlaps[pair] = list(best.values())
+    return measured
+
+
+def summarize(measured: Measured) -> dict:
+    """The figures of `clirdata stats`, the manifest's `stats` and the card: distributions, not values."""
+    stats: dict = {"corpus": {}, "queries": {}, "qrels": {}}
+    for split, lengths in measured.lengths.items():
+        config, _, lang = split.partition("/")
+        stats[config][lang] = {"rows": measured.rows[split], "words": distribution(lengths)}
+    for pair, per_query in measured.relevant_per_query.items():
+        overlaps = measured.overlaps[pair]
         stats["qrels"][pair] = {
-            "rows": len(qrels), "queries": len(per_query), "documents": len(per_doc),
-            "relevant_per_query": distribution(list(per_query.values())),
-            "queries_per_document": distribution(list(per_doc.values())),
+            "rows": measured.rows[f"qrels/{pair}"], "queries": len(per_query),
+            "documents": len(measured.queries_per_document[pair]),
+            "relevant_per_query": distribution(per_query),
+            "queries_per_document": distribution(measured.queries_per_document[pair]),
             "overlap": {"mean": round(statistics.fmean(overlaps), 4) if overlaps else None,
-                        "queries_fully_in_a_relevant_document": sum(share == 1.0 for share in best.values())},
+                        "queries_fully_in_a_relevant_document": sum(share == 1.0
+                                                                    for share in measured.best_overlaps[pair])},
         }
     return stats
+
+
+def collection_stats(out_dir: str, files: dict[str, int]) -> dict:
+    """Every figure, by split: corpus and query lengths (words), and for each qrels split the relevant
+    documents per query, the queries per judged document, and the query-document overlap."""
+    return summarize(measure(out_dir, files))
 
 
 def stats_section(stats: dict) -> str:

@@ -88,15 +88,6 @@ def write_card_and_manifest(out_dir: str, manifest: dict) -> None:
     seal_ledger(out_dir, manifest["files"])
 
 
-def read_manifest(out_dir: str) -> dict:
-    """The manifest of a finished build; raises FileNotFoundError when the build did not finish."""
-    path = FileSystems.join(out_dir, "manifest.json")
-    if not FileSystems.exists(path):
-        raise FileNotFoundError(f"{path} not found: not a finished clirdata build")
-    with FileSystems.open(path, compression_type="uncompressed") as handle:
-        return json.loads(handle.read().decode("utf-8"))
-
-
 class LedgerError(ValueError):
     """OUT/.clirdata/files.json exists but cannot be read as a ledger."""
 

@@ -16,15 +16,11 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from clirdata.hub.card import SWIM_IR
-from clirdata.pipelines.manifest import (
-    read_manifest,
-    stage_list,
-    write_card_and_manifest,
-)
+from clirdata.pipelines.manifest import stage_list, write_card_and_manifest
 from clirdata.pipelines.runner import run, written_files
 from clirdata.pipelines.steps import REJECTS, TALLIES, StageCounters
 from clirdata.pipelines.writers import WriteTables, WriteTallies, reject_row, take_tallies
-from clirdata.readers.splits import read_split, split_files
+from clirdata.readers.splits import read_manifest, read_split, split_files
 from clirdata.synthesis.backends import create_backend
 from clirdata.synthesis.cache import GenerationCache
 from clirdata.synthesis.prompts import load_templates

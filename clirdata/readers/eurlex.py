@@ -15,8 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from apache_beam.io.filesystems import FileSystems
-
+from clirdata.readers import storage
 from clirdata.readers.http import DEADLINE_S, RETRY_AFTER_CAP_S, FetchFailed, fetch, http_session, wait_strategy
 from clirdata.schemas import Reject
 
@@ -143,18 +142,14 @@ def list_act_files(location: str, langs: tuple[str, ...]) -> tuple[list[ActFiles
 
 def _folder_files(location: str) -> list[str]:
     """Every entry of the folder but its subfolders, sorted. On a local disk the folder is read
-    directly, so that a dangling link (which Beam's listing drops without a word) is seen too."""
-    if _is_local(location):
-        folder = location.removeprefix("file://")
+    directly, so that a dangling link (which a glob drops without a word) is seen too."""
+    if storage.is_local(location):
+        folder = storage.local_path(location)
         if not os.path.isdir(folder):
             return []
         with os.scandir(folder) as entries:
             return sorted(os.path.join(folder, entry.name) for entry in entries if not entry.is_dir())
-    return sorted(m.path for m in FileSystems.match([FileSystems.join(location.rstrip("/"), "*")])[0].metadata_list)
-
-
-def _is_local(path: str) -> bool:
-    return FileSystems.get_scheme(path) in (None, "file")
+    return [info.path for info in storage.match(storage.join(location.rstrip("/"), "*"))]
 
 
 def _unusable(path: str, langs: tuple[str, ...]) -> Reject | None:
@@ -166,9 +161,9 @@ def _unusable(path: str, langs: tuple[str, ...]) -> Reject | None:
     celex, lang = match["celex"].upper(), match["lang"].lower()
     if lang not in langs:
         return Reject(SOURCE, path, "list", "language-not-requested", f"'{lang}' is not in --langs", celex)
-    if _is_local(path):
+    if storage.is_local(path):
         try:
-            mode = os.stat(path.removeprefix("file://")).st_mode
+            mode = os.stat(storage.local_path(path)).st_mode
         except OSError as error:
             return Reject(SOURCE, path, "list", "unreadable", f"{type(error).__name__}: {error}", celex)
         if not stat.S_ISREG(mode):

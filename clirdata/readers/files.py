@@ -1,4 +1,5 @@
-"""Reading inputs: a directory, a glob, a zip or a tar of files, or single .gz/.bz2/.xz files, on any Beam filesystem.
+"""Reading inputs: a directory, a glob, a zip or a tar of files, or single .gz/.bz2/.xz files, locally or on any
+filesystem `readers.storage` reaches.
 
 Listing happens when the pipeline is built; reading happens in the workers. An archive is
 one work item that yields all its members, so a big zip is opened once, not once a member.
@@ -29,9 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
-
+from clirdata.readers import storage
 from clirdata.schemas import Origin, RawItem, Reject
 
 STAGE = "read"
@@ -87,11 +86,10 @@ def list_inputs(location: str, pattern: str = "*.xml") -> list[InputRef]:
     """
     if is_archive(location):
         return [InputRef(location, archive=True, pattern=pattern)]
-    if FileSystems.exists(location) and not os.path.isdir(location):
+    if storage.exists(location) and not os.path.isdir(storage.local_path(location)):
         return [InputRef(location, pattern=pattern)]
-    glob = location if any(ch in location for ch in "*?[") else FileSystems.join(location.rstrip("/"), "**")
-    metadata = FileSystems.match([glob])[0].metadata_list
-    uris = sorted(m.path for m in metadata)
+    glob = location if any(ch in location for ch in "*?[") else storage.join(location.rstrip("/"), "**")
+    uris = [found.path for found in storage.match(glob)]
     return [InputRef(uri, archive=is_archive(uri), pattern=pattern) for uri in uris
             if is_archive(uri) or matches(uri, pattern)]
 
@@ -119,7 +117,7 @@ def fingerprint_summary(sums: dict[str, int]) -> dict:
 def _fingerprint_line(uri: str) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     try:
-        with _open_stored(uri) as handle:
+        with storage.open_stored(uri) as handle:
             while chunk := handle.read(_HASH_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
@@ -142,7 +140,7 @@ def read_bounded(uri: str, max_bytes: int) -> bytes:
     Raises TooLarge as soon as byte `max_bytes + 1` is read (the rest is never read), and
     OSError when the file cannot be read.
     """
-    with _open_stored(uri) as handle:
+    with storage.open_stored(uri) as handle:
         return _read_at_most(handle, uri, max_bytes)
 
 
@@ -237,11 +235,6 @@ def _compression_of(name: str) -> str:
     return ".gz" if name.lower().endswith(".tgz") else _compressed_suffix(name)
 
 
-def _open_stored(uri: str) -> BinaryIO:
-    """The file's bytes as stored: Beam would otherwise decompress a .gz on open, unbounded."""
-    return FileSystems.open(uri, compression_type=CompressionTypes.UNCOMPRESSED)
-
-
 def _decompressing(handle: BinaryIO, compression: str):
     """A reader of the decompressed bytes; each read(n) decompresses at most n bytes, whatever the ratio."""
     if compression == ".gz":
@@ -267,17 +260,10 @@ def _read_at_most(handle, uri: str, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _stored_size(uri: str) -> int | None:
-    try:
-        return FileSystems.match([uri])[0].metadata_list[0].size_in_bytes
-    except (OSError, IndexError, ValueError):  # Beam raises BeamIOError (an OSError) on a failed match
-        return None
-
-
 def _read_file(uri: str, reading: _Reading) -> RawItem | Reject:
     compression = _compression_of(uri)
     try:
-        stored = _open_stored(uri)
+        stored = storage.open_stored(uri)
     except OSError as error:
         return reading.reject(uri, UNREADABLE, _describe(error))
     try:
@@ -286,7 +272,7 @@ def _read_file(uri: str, reading: _Reading) -> RawItem | Reject:
     except TooLarge:
         if compression:
             return reading.decompressed_too_large(uri)
-        size = _stored_size(uri)
+        size = storage.size_of(uri)
         detail = f"{size} bytes, over the limit of " if size else "more than the limit of "
         return reading.reject(uri, TOO_LARGE, f"{detail}{reading.max_bytes} bytes")
     except _FORMAT_ERRORS as error:
@@ -311,7 +297,7 @@ def _decompress_member(uri: str, data: bytes, reading: _Reading) -> RawItem | Re
 
 def _read_zip(ref: InputRef, reading: _Reading) -> Iterator[RawItem | Reject]:
     try:
-        with _open_stored(ref.uri) as stored, zipfile.ZipFile(stored) as archive:
+        with storage.open_stored(ref.uri) as stored, zipfile.ZipFile(stored) as archive:
             yield from _zip_members(archive, ref, reading)
     except _FORMAT_ERRORS as error:  # the central directory itself (each member catches its own failures)
         reason = UNREADABLE if isinstance(error, FileNotFoundError | PermissionError) else CORRUPT_ARCHIVE
@@ -439,7 +425,7 @@ def _read_tar(ref: InputRef, reading: _Reading) -> Iterator[RawItem | Reject]:
     """Members one at a time as the (decompressed) stream passes: no index, no seeking back."""
     current, done = "", ""  # the member being read, and the last one finished: for the reject's detail
     try:
-        with (_open_stored(ref.uri) as stored, _decompressing(stored, _compression_of(ref.uri)) as decompressed):
+        with (storage.open_stored(ref.uri) as stored, _decompressing(stored, _compression_of(ref.uri)) as decompressed):
             stream = _TarStream(decompressed, reading.budget, MAX_TAR_HEADER_BYTES)
             with tarfile.open(fileobj=stream, mode="r:") as archive:
                 while (member := archive.next()) is not None:

@@ -18,11 +18,10 @@ from typing import Protocol
 from urllib.parse import urlencode
 
 import requests
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 
 from clirdata.extractors.oai_dc import OaiPage, page_reject, parse_identify, parse_list_records
 from clirdata.extractors.xmlsafe import UnsafeXml
+from clirdata.readers import storage
 from clirdata.readers.http import (
     DEADLINE_S,
     RETRY_AFTER_CAP_S,
@@ -268,11 +267,11 @@ def log_harvest_progress(done: int, total: int) -> None:
 
 
 OAI_STATE_DIR = (".clirdata", "oai")  # under OUT: clirdata's private folder, this step's subfolder
-_UNCOMPRESSED = CompressionTypes.UNCOMPRESSED
 
 
 class OaiPageStore:
-    """The pages of one OAI request, kept in `folder` (any Beam filesystem) so a killed harvest resumes.
+    """The pages of one OAI request, kept in `folder` (any storage `readers.storage` reaches),
+    so that a killed harvest resumes.
 
     Page i is `page-{i:06d}.xml`, the raw bytes as the server sent them, written under a temporary
     name and renamed: a page is whole or absent. The token to follow is in the page itself.
@@ -286,14 +285,14 @@ class OaiPageStore:
         self._described = False
 
     def _path(self, index: int) -> str:
-        return FileSystems.join(self._folder, f"page-{index:06d}.xml")
+        return storage.join(self._folder, f"page-{index:06d}.xml")
 
     def load(self, index: int) -> bytes | None:
         path = self._path(index)
         try:
-            if not FileSystems.exists(path):
+            if not storage.exists(path):
                 return None
-            with FileSystems.open(path, compression_type=_UNCOMPRESSED) as handle:
+            with storage.open_stored(path) as handle:
                 body = handle.read(self._max_bytes + 1)
         except OSError as error:
             _LOG.warning("harvest: cannot read saved page %s: %s", path, error)
@@ -303,7 +302,7 @@ class OaiPageStore:
     def save(self, index: int, body: bytes) -> None:
         try:
             if not self._described:  # for a person looking at the folder: which request it holds
-                self._write(FileSystems.join(self._folder, "request.json"), _request_json(self._request))
+                self._write(storage.join(self._folder, "request.json"), _request_json(self._request))
                 self._described = True
             self._write(self._path(index), body)
         except OSError as error:  # the harvest goes on; only a later resume loses this page
@@ -312,9 +311,9 @@ class OaiPageStore:
     @staticmethod
     def _write(path: str, data: bytes) -> None:
         temporary = f"{path}.tmp-{uuid.uuid4().hex}"
-        with FileSystems.create(temporary, compression_type=_UNCOMPRESSED) as handle:
+        with storage.create(temporary) as handle:
             handle.write(data)
-        FileSystems.rename([temporary], [path])
+        storage.rename(temporary, path)
 
 
 def _request_json(request: OaiRequest) -> bytes:
@@ -323,7 +322,7 @@ def _request_json(request: OaiRequest) -> bytes:
 
 def oai_state_folder(out_dir: str, request: OaiRequest) -> str:
     """OUT/.clirdata/oai/<key of the request>/: a different request never replays these pages."""
-    return FileSystems.join(out_dir, *OAI_STATE_DIR, request.state_key())
+    return storage.join(out_dir, *OAI_STATE_DIR, request.state_key())
 
 
 def harvest_into(request: OaiRequest, out_dir: str, options: HarvestOptions) -> Iterator[Record | Reject]:

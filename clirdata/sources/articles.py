@@ -22,7 +22,7 @@ from clirdata.align.keywords import (
     pair_article,
 )
 from clirdata.checks.langid import DEFAULT_LANGUAGES
-from clirdata.checks.language import FIELD_STAGE, check_record
+from clirdata.checks.language import FIELD_STAGE, LANGUAGE_TALLY, check_record
 from clirdata.checks.language import STAGE as CHECK_STAGE
 from clirdata.readers.oai import HarvestOptions, harvest_into
 from clirdata.schemas import Outcome, Record, Reject
@@ -121,8 +121,13 @@ class ArticleSource(Source):
         return {"pairing": asdict(self.pairing), "languages": list(self.languages)}
 
     def extras(self, out_dir: str, tallies: dict[str, dict[str, int]]) -> dict:
-        return {LICENSE_TALLY: dict(sorted(tallies.get(LICENSE_TALLY, {}).items())),
-                REPAIRS_TALLY: dict(sorted(tallies.get(REPAIRS_TALLY, {}).items()))}
+        return {name: dict(sorted(tallies.get(name, {}).items()))
+                for name in (LICENSE_TALLY, REPAIRS_TALLY, LANGUAGE_TALLY)}
+
+    def card_sections(self, manifest: dict) -> dict[str, str]:
+        """The card's sections of article sources: the language check, field by field."""
+        checked = manifest.get(LANGUAGE_TALLY)
+        return {"Language check": language_check_section(checked)} if checked else {}
 
     def card_fields(self, manifest: dict) -> dict[str, str]:
         """The values the card templates of article sources use."""
@@ -131,6 +136,28 @@ class ArticleSource(Source):
         per_query = f", {self.pairing.k} keywords per query" if self.pairing.mode == "keywords" else ""
         return {"q": q, "d": d, "mode": self.pairing.mode, "per_query": per_query,
                 "license_id": licence_id(licenses), "licence_note": licence_note(licenses)}
+
+
+_FIELD_ORDER = ("title", "subtitle", "abstract", "keywords")
+
+
+def language_check_section(tally: dict[str, int]) -> str:
+    """A table of the fields checked per declared language and field, those kept, and the languages the others
+    read as, from the `language_check` tally ("en title fr": 1 English-declared title that reads as French)."""
+    rows: dict[tuple[str, str], dict[str, int]] = {}
+    for key, n in tally.items():
+        declared, name, read_as = key.split(" ")
+        rows.setdefault((declared, name), {})[read_as] = n
+    lines = ["Every title, subtitle, abstract and keyword list was checked against the language it is declared in "
+             "(`clirdata.checks.langid`); a field that reads as another language was dropped, a "
+             "`check-fields: language-mismatch` reject.", "",
+             "| declared | field | checked | kept | read as another language |", "|---|---|---|---|---|"]
+    order = {name: i for i, name in enumerate(_FIELD_ORDER)}
+    for declared, name in sorted(rows, key=lambda row: (row[0], order.get(row[1], len(order)), row[1])):
+        verdicts = rows[declared, name]
+        others = ", ".join(f"{lang} {n}" for lang, n in sorted(verdicts.items()) if lang != declared) or "none"
+        lines.append(f"| {declared} | {name} | {sum(verdicts.values())} | {verdicts.get(declared, 0)} | {others} |")
+    return "\n".join(lines)
 
 
 def oai_read_steps(out_dir: str, options: HarvestOptions) -> list[Step]:

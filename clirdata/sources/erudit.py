@@ -45,4 +45,5 @@ class EruditSource(ArticleSource):
         values = self.card_fields(manifest)
         title, description = card_template(NAME, **values)
         return CardText(title, description, values["license_id"], values["licence_note"],
-                        limitations=LIMITATIONS.format(k=self.pairing.k), citations=(CLIRUDIT,))
+                        sections=self.card_sections(manifest), limitations=LIMITATIONS.format(k=self.pairing.k),
+                        citations=(CLIRUDIT,))

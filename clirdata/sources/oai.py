@@ -58,4 +58,5 @@ class OaiSource(ArticleSource):
         title, description = card_template(NAME, repository=self.request.source, base_url=self.request.base_url,
                                            **values)
         return CardText(title, description, values["license_id"], values["licence_note"],
-                        limitations=LIMITATIONS.format(k=self.pairing.k), citations=(CLIRUDIT,))
+                        sections=self.card_sections(manifest), limitations=LIMITATIONS.format(k=self.pairing.k),
+                        citations=(CLIRUDIT,))

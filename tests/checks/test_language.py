@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clirdata.checks.langid import _detector
-from clirdata.checks.language import FIELD_STAGE, STAGE, check_record
+from clirdata.checks.language import FIELD_STAGE, LANGUAGE_TALLY, STAGE, check_record
 from clirdata.extractors.erudit import parse_article
 from clirdata.schemas import LangText, Origin, RawItem, Record, Reject
 from tests.conftest import shared_fixture
@@ -54,6 +54,8 @@ def test_a_field_in_another_language_is_dropped_with_a_reject():
         "erudit", "in/9000001ar.xml", "check-fields", "language-mismatch",
         f"abstract declared 'en' reads as 'fr': {FR_ABSTRACT[:80]}", "9000001ar"),)
     assert outcome.counts == ((FIELD_STAGE, "in", 4), (FIELD_STAGE, "out", 3), (FIELD_STAGE, "rejected", 1))
+    assert outcome.tallies == ((LANGUAGE_TALLY, "en abstract fr", 1), (LANGUAGE_TALLY, "en title en", 1),
+                               (LANGUAGE_TALLY, "fr abstract fr", 1), (LANGUAGE_TALLY, "fr title fr", 1))
 
 
 def test_keywords_are_judged_together():

@@ -10,10 +10,10 @@ import apache_beam as beam
 from click.testing import CliRunner
 
 from clirdata.cli import cli
-from clirdata.pipelines.manifest import read_manifest, write_card_and_manifest
+from clirdata.pipelines.manifest import write_card_and_manifest
 from clirdata.pipelines.runner import make_options, written_files
 from clirdata.pipelines.writers import WriteTables
-from clirdata.readers.splits import read_split
+from clirdata.readers.splits import read_manifest, read_split
 from tests import handmade
 from tests.sources.test_erudit import write_inputs
 

@@ -23,6 +23,7 @@ from clirdata.pipelines.runner import make_options
 from clirdata.pipelines.synthesize import SynthesisRun
 from clirdata.readers.files import fingerprint_part, fingerprint_summary, list_inputs
 from clirdata.schemas import Record, Reject
+from clirdata.sources.articles import language_check_section
 from clirdata.sources.erudit import EruditSource
 from clirdata.synthesis.synthesize import SynthesisConfig
 from tests import handmade
@@ -127,6 +128,17 @@ def test_manifest_fingerprints_the_listed_files_and_reports_the_source_and_its_t
     assert manifest["source"] == "erudit"
     assert not (out / ".clirdata" / "tallies.json").exists()  # it carried the tallies to the manifest, then went
     assert sum(manifest["licenses"].values()) == 5  # one licence per paired article: a1, a2, a3, a5, a6
+    checked = stages_by_name(manifest)["check-fields"]
+    assert sum(manifest["language_check"].values()) == checked["in"]
+    assert sum(n for key, n in manifest["language_check"].items() if key.split()[0] != key.split()[2]) == 1
+    assert manifest["language_check"]["en abstract fr"] == 1  # a5's English-declared abstract is French
+
+
+def test_the_card_has_the_language_check_table():
+    section = language_check_section({"en title en": 3, "en title es": 1, "fr keywords fr": 2, "en abstract fr": 2,
+                                      "en abstract en": 1})
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "declared" not in line]
+    assert rows == ["| en | title | 4 | 3 | es 1 |", "| en | abstract | 3 | 1 | fr 2 |", "| fr | keywords | 2 | 2 | none |"]
 
 
 def test_datasets_loads_every_split_from_the_card(built, tmp_path):
