@@ -102,6 +102,7 @@ class SplitTexts:
 
 
 def read_split_texts(out_dir: str, pair: str) -> SplitTexts:
+    """The texts and judgements of qrels split `pair` of OUT; queries in id order, a missing query text empty."""
     query_lang, _, doc_lang = pair.partition("_")
     corpus = read_split(out_dir, f"corpus/{doc_lang}", columns=["_id", "title", "text"]).to_pylist()
     qrels = [(row["query-id"], row["corpus-id"], int(row["score"]))

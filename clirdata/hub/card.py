@@ -234,6 +234,20 @@ def _fingerprint_line(inputs: dict) -> list[str]:
             f"(the whole value in `manifest.json`)."]
 
 
+def _options_line(options: dict) -> list[str]:
+    """The build's options, flattened: `pairing.k=3`, `languages=en,fr`; unset ones left out."""
+    def flat(prefix: str, value) -> list[str]:
+        if isinstance(value, dict):
+            return [item for key, inner in value.items() for item in flat(f"{prefix}{key}.", inner)]
+        if value is None:
+            return []
+        shown = ",".join(map(str, value)) if isinstance(value, list | tuple) else value
+        return [f"`{prefix.rstrip('.')}={shown}`"]
+
+    items = flat("", options)
+    return [f"Options: {', '.join(items)}."] if items else []
+
+
 def _files_of(files: dict[str, int], stem: str) -> list[str]:
     return [relpath for relpath in sorted(files) if (parsed := parse_split_file(relpath)) and parsed.stem == stem]
 
@@ -272,7 +286,8 @@ def render_card(manifest: dict) -> str:
     lines += ["", "## Licence", "", licence_note, "", "## Provenance", "",
               f"Built with clirdata {manifest['clirdata_version']}: `{manifest['command']}`.",
               *_fingerprint_line(manifest.get("inputs", {})),
-              "Options, input fingerprints and per-stage counts are in `manifest.json`.",
+              *_options_line(manifest.get("options") or {}),
+              "The whole fingerprint, the options as given and the per-stage counts are in `manifest.json`.",
               "Every corpus and queries row has `source_id`, the source's own identifier.", ""]
     lines += ["## Citation", "", "The collection, and the work whose method it follows:", "", "```bibtex",
               citation_bibtex(manifest), "```", ""]

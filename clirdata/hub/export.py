@@ -13,7 +13,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from clirdata.hub.beir import export_beir, require_splits
-from clirdata.hub.card import parse_split_file
+from clirdata.hub.card import config_splits
 from clirdata.hub.mteb import export_mteb
 from clirdata.readers.splits import read_manifest, read_split
 from clirdata.schemas.tables import sorted_rows
@@ -23,13 +23,8 @@ FORMATS = ("beir", "trec", "mteb")
 
 def language_pairs(files: dict[str, int] | list[str], qrels_config: str = "qrels") -> list[tuple[str, str]]:
     """The (query language, document language) pairs that have qrels, from the manifest's file list."""
-    pairs = set()
-    for relpath in files:
-        parsed = parse_split_file(relpath)
-        if parsed and parsed.stem.startswith(f"{qrels_config}/"):
-            query_lang, _, doc_lang = parsed.stem.split("/", 1)[1].partition("_")
-            pairs.add((query_lang, doc_lang))
-    return sorted(pairs)
+    pairs = config_splits(dict.fromkeys(files, 0)).get(qrels_config, {})
+    return sorted(tuple(pair.partition("_")[::2]) for pair in pairs)
 
 
 def export_trec(out_dir: str | Path, query_lang: str, doc_lang: str, target: str | Path,

@@ -166,3 +166,28 @@ def test_datasets_loads_a_sharded_build_from_the_card(tmp_path):
     assert sorted(mteb_corpus["_id"]) == sorted(fr["_id"])
     assert datasets.load_dataset(str(out), "eng-fra-qrels", split="test", cache_dir=cache).num_rows == 5
     assert datasets.load_dataset(str(out), "eng-fra-queries", split="test", cache_dir=cache)["_id"] == ["q1"]
+
+
+def test_the_samples_card_has_every_section_once_stats_and_eval_ran(tmp_path):
+    from click.testing import CliRunner
+
+    from clirdata.cli import cli
+
+    out = str(tmp_path / "sample")
+    for args in (["build", "erudit", "--out", out], ["stats", out], ["eval", out, "--retriever", "bm25-plain"]):
+        result = CliRunner().invoke(cli, args, obj={"beam_args": []})
+        assert result.exit_code == 0, result.output
+    card = (tmp_path / "sample" / "README.md").read_text()
+    header = yaml.safe_load(card.split("---")[1])
+    assert {"license", "pretty_name", "language", "size_categories", "source_datasets", "task_categories", "task_ids",
+            "tags", "configs"} <= set(header)
+    assert header["task_ids"] == ["document-retrieval"] and header["size_categories"] == ["n<1K"]
+    assert {"eng-fra-corpus", "eng-fra-queries", "eng-fra-qrels", "eng-eng-qrels"} <= set(header_configs(card))
+    assert re.findall(r"^## (.+)$", card, re.M) == ["Files", "Build stages", "How to load", "Language check",
+                                                    "Statistics", "Baselines", "Limitations", "Licence",
+                                                    "Provenance", "Citation"]
+    assert "| extract | dtd-entities | 2 |" in card  # rejects by stage and reason
+    assert "| en | abstract | 79 | 78 | fr 1 |" in card  # the language check
+    assert "class ClirdataEruditRetrieval(AbsTaskRetrieval):" in card and "GenericDataLoader(" in card
+    assert "Inputs: 88 files" in card and "`pairing.k=3`" in card
+    assert "@inproceedings{valentini-etal-2025-clirudit" in card and "@misc{clirdata-erudit-" in card
