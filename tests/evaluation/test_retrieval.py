@@ -11,7 +11,16 @@ import pytest
 from click.testing import CliRunner
 
 from clirdata.cli import cli
-from clirdata.evaluation.retrieval import DenseModel, SplitRun, bm25_run, dense_run, metrics_of, read_split_texts
+from clirdata.evaluation.retrieval import (
+    DenseModel,
+    SplitRun,
+    SplitTexts,
+    bm25_run,
+    dense_run,
+    evaluate,
+    metrics_of,
+    read_split_texts,
+)
 from clirdata.readers.splits import read_manifest
 
 # The issue's trial of the same sample with bm25s (defaults: no stemming), BEIR's evaluator, ir-measures and MTEB.
@@ -145,3 +154,26 @@ def test_a_dense_path_without_a_model_is_a_usage_error(sample, tmp_path):
     assert result.exit_code == 2 and "is not a folder holding a sentence-transformers model" in result.output
     result = CliRunner().invoke(cli, ["eval", str(sample), "--retriever", "tfidf"], obj={"beam_args": []})
     assert result.exit_code == 2 and "'tfidf' is not bm25, bm25-plain or dense:PATH" in result.output
+
+
+def test_evaluate_reports_each_run_then_done(sample):
+    calls = []
+    results = evaluate(str(sample), read_manifest(str(sample))["files"], ("bm25", "bm25-plain"),
+                       on_run=lambda *call: calls.append(call))
+    assert calls == [("bm25 on en_en", 0, 4), ("bm25-plain on en_en", 1, 4), ("bm25 on en_fr", 2, 4),
+                     ("bm25-plain on en_fr", 3, 4), ("done", 4, 4)]
+    assert list(results) == ["en_en", "en_fr"]
+
+
+def test_a_dense_model_encodes_a_shared_corpus_once_and_ranks_by_meaning(model_dir):
+    calls = []
+    model = DenseModel(str(model_dir), on_encode=lambda *call: calls.append(call))
+    docs = ["A cat sat on the warm windowsill.", "Stock markets fell sharply on Monday.", "The recipe needs flour."]
+    first = SplitTexts("en_en", ["d1", "d2", "d3"], docs, ["q1"], ["kitten sleeping in the sun"],
+                       [("q1", "d1", 1)])
+    second = SplitTexts("fr_en", ["d1", "d2", "d3"], docs, ["q2"], ["shares dropped on the stock exchange"],
+                        [("q2", "d2", 1)])
+    assert [doc for doc, _ in dense_run(first, model).ranking["q1"]][0] == "d1"
+    assert [doc for doc, _ in dense_run(second, model).ranking["q2"]][0] == "d2"
+    assert calls == [("corpus/en", 0, 3), ("corpus/en", 3, 3), ("queries of en_en", 0, 1), ("queries of en_en", 1, 1),
+                     ("queries of fr_en", 0, 1), ("queries of fr_en", 1, 1)]  # the English corpus once
